@@ -119,6 +119,13 @@ RELATIONS = (
 )  # fmt: skip
 MARITAL_STATUSES = ("Chưa kết hôn", "Đã kết hôn", "Ly hôn", "Góa")
 HOUSEHOLD_TYPES = ("Bình thường", "Hộ nghèo", "Hộ cận nghèo", "Hộ chính sách")
-STATUSES = ("Mới tiếp nhận", "Đang xử lý", "Yêu cầu bổ sung", "Đã trả kết quả", "Từ chối", "Rút hồ sơ")
+STATUSES = (
+    "Mới tiếp nhận",
+    "Đang xử lý",
+    "Yêu cầu bổ sung",
+    "Đã trả kết quả",
+    "Từ chối",
+    "Rút hồ sơ",
+)
 FINISHED_STATUSES = ("Đã trả kết quả", "Từ chối")
 WITHDRAWN_STATUS = "Rút hồ sơ"

@@ -1,0 +1,69 @@
+"""The dbt models as Dagster assets, in the two phases the quality step sits between.
+
+phase 1 (`dbt_staging`): models/staging — rename, cast, clean;
+then assets/quality.py writes quality.row_issues from the staged tables;
+phase 2 (`dbt_downstream`): models/intermediate and models/marts, which read quality.row_issues.
+dbt tests come along as asset checks; an error-severity test fails the run before publication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.resources import DBT_PROJECT, ensure_dbt_manifest
+
+STAGING_SELECT = "path:models/staging"
+DOWNSTREAM_SELECT = "path:models/intermediate path:models/marts"
+
+
+class WardDbtTranslator(DagsterDbtTranslator):
+    """Models keyed by layer (staging/…, intermediate/…, marts/…) and grouped by layer in the UI."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "model":
+            layer = dbt_resource_props["fqn"][1]
+            return dg.AssetKey([layer, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return dbt_resource_props["fqn"][1]
+        return super().get_group_name(dbt_resource_props)
+
+
+TRANSLATOR = WardDbtTranslator()
+ensure_dbt_manifest()  # the decorators below read it
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select=STAGING_SELECT,
+    name="dbt_staging",
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    select=DOWNSTREAM_SELECT,
+    name="dbt_downstream",
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_downstream(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def marts_keys() -> list[dg.AssetKey]:
+    return [k for k in dbt_downstream.keys if k.path[0] == "marts"]
+
+
+def staging_key(model: str) -> dg.AssetKey:
+    return dg.AssetKey(["staging", model])

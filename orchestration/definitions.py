@@ -1,0 +1,28 @@
+"""The Dagster code location: composes the areas, defines nothing itself."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.dbt import dbt_downstream, dbt_staging
+from assets.ingest import landing_extracts
+from assets.publish import exports, warehouse
+from assets.quality import row_issues
+from orchestration.checks import build_rule_checks
+from orchestration.jobs import ward_pipeline
+from orchestration.resources import WardResource, dbt_resource, give_dbt_its_environment
+from ward.settings import Settings
+
+
+def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Definitions:
+    give_dbt_its_environment(settings)
+    return dg.Definitions(
+        assets=[landing_extracts, dbt_staging, row_issues, dbt_downstream, warehouse, exports],
+        asset_checks=[build_rule_checks()],
+        jobs=[ward_pipeline],
+        resources={"ward": WardResource.from_settings(settings), "dbt": dbt_resource()},
+        loggers=loggers,
+    )
+
+
+defs = build_definitions(Settings.from_env())

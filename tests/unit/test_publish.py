@@ -1,0 +1,105 @@
+"""Exports and the shared tier: whole-set replacement, manifest, and no personal data shared."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from ward.publish.exports import export_marts
+from ward.publish.keyed_hash import keyed_hash
+from ward.publish.personal_data import shared_action
+from ward.publish.warehouse import publish_warehouse
+
+KEY = "k" * 32
+
+
+@pytest.fixture
+def build_db(tmp_path):
+    path = tmp_path / "build.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.dim_citizen as select * from (values "
+            "('p1', '031095012345', 'Nguyễn Văn An', date '1995-03-01', 'M', '0912345678', 1.0),"
+            "('p2', null, 'Trần Thị Bình', date '2001-07-09', 'F', null, 0.5)"
+            ") t(person_key, citizen_id, full_name, date_of_birth, sex, phone, match_confidence)"
+        )
+        con.execute(
+            "create table marts.quarantine as select 'citizens' as source, "
+            "'citizens/a.csv' as source_file, 3 as row_number, 'X' as value"
+        )
+        con.execute(
+            "create table marts.deliveries as select 'citizens' as source, 'loaded' as status, "
+            "date '2026-10-01' as extract_date"
+        )
+    return path
+
+
+def test_shared_action_classifies_personal_columns():
+    assert shared_action("full_name") == "drop"
+    assert shared_action("date_of_birth") == "drop"
+    assert shared_action("permanent_address") == "drop"
+    assert shared_action("applicant_phone") == "drop"
+    assert shared_action("citizen_id_raw") == "drop"
+    assert shared_action("citizen_id") == "hash"
+    assert shared_action("head_person_key") == "hash"
+    assert shared_action("procedure_name") == "keep"
+    assert shared_action("residential_group_no") == "keep"
+
+
+def test_exports_write_manifest_and_shared_tier(build_db, tmp_path):
+    exports = tmp_path / "exports"
+    report = export_marts(build_db, exports, KEY)
+    assert report.tables == {"deliveries": 1, "dim_citizen": 2, "quarantine": 1}
+    manifest = json.loads((exports / "manifest.json").read_text())
+    files = {f["file"]: f for f in manifest["files"]}
+    assert files["dim_citizen.parquet"]["rows"] == 2
+    assert manifest["extract_dates"] == {"citizens": ["2026-10-01"]}
+    assert len(files["dim_citizen.parquet"]["sha256"]) == 64
+
+    shared = pq.read_table(exports / "shared" / "dim_citizen.parquet")
+    assert set(shared.column_names) == {"person_key", "citizen_id", "sex", "match_confidence"}
+    assert shared["citizen_id"].to_pylist() == [keyed_hash(KEY.encode(), "031095012345"), None]
+    assert "031095012345" not in (exports / "shared" / "dim_citizen.parquet").read_bytes().decode("latin-1")
+    assert not (exports / "shared" / "quarantine.parquet").exists()
+
+
+def test_shared_tier_skipped_without_key_says_how(build_db, tmp_path):
+    report = export_marts(build_db, tmp_path / "exports", None)
+    assert "WARD_SHARED_EXPORT_KEY" in report.shared_skipped_reason
+    assert not (tmp_path / "exports" / "shared").exists()
+    short = export_marts(build_db, tmp_path / "exports", "short")
+    assert "shorter" in short.shared_skipped_reason
+
+
+def test_hash_is_stable_for_one_key_and_differs_across_keys():
+    assert keyed_hash(b"a" * 16, "x") == keyed_hash(b"a" * 16, "x")
+    assert keyed_hash(b"a" * 16, "x") != keyed_hash(b"b" * 16, "x")
+
+
+def test_a_new_export_replaces_the_old_set_whole(build_db, tmp_path):
+    exports = tmp_path / "exports"
+    export_marts(build_db, exports, KEY)
+    first = exports.resolve()
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("drop table marts.quarantine")
+    export_marts(build_db, exports, KEY)
+    assert exports.resolve() != first
+    assert not (exports / "quarantine.parquet").exists()  # nothing left over from the old set
+    assert first.exists()  # a reader of the old set is not cut off at once
+
+
+def test_publish_warehouse_swaps_in_a_readable_copy(build_db, tmp_path):
+    target = tmp_path / "warehouse" / "ward.duckdb"
+    publish_warehouse(build_db, target)
+    reader = duckdb.connect(str(target), read_only=True)  # an analyst holding the old file
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("insert into marts.dim_citizen select * from marts.dim_citizen")
+    publish_warehouse(build_db, target)
+    assert reader.execute("select count(*) from marts.dim_citizen").fetchall()[0][0] == 2
+    reader.close()
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select count(*) from marts.dim_citizen").fetchall()[0][0] == 4

@@ -1,0 +1,68 @@
+"""The `ward` command: generate a sample ward, run the pipeline, open the UI or an SQL prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ward.settings import ENV_DATA_DIR, Settings
+
+app = typer.Typer(
+    help=f"Phù Liễn ward data platform. Data root: ${ENV_DATA_DIR} (default data/).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+@app.command()
+def generate(
+    people: Annotated[int, typer.Option(help="Residents of the synthetic ward.")] = 60_000,
+    groups: Annotated[int, typer.Option(help="Residential groups (at most 40).")] = 40,
+    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 11446,
+    out: Annotated[Path | None, typer.Option(help="Data root to write (default: $WARD_DATA_DIR).")] = None,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when landing/ has files.")] = False,
+) -> None:
+    """Write a synthetic ward's extracts into landing/, and the truth beside them in truth/."""
+    from ward.generate import generate_ward
+
+    data_dir = out.resolve() if out else Settings.from_env().data_dir
+    landing = data_dir / "landing"
+    if if_empty and landing.exists() and any(p.is_file() for p in landing.rglob("*")):
+        console.print(f"{landing} already has files: nothing generated.")
+        return
+    summary = generate_ward(data_dir, people=people, groups=groups, seed=seed)
+    console.print(f"Generated a ward of {people:,} people into {landing}: {summary}")
+
+
+@app.command()
+def run() -> None:
+    """Run the whole pipeline once, in-process; exit 1 when a blocking check fails."""
+    from ward.cli.run import run_pipeline
+
+    raise typer.Exit(run_pipeline(Settings.from_env(), console))
+
+
+@app.command()
+def ui(
+    port: Annotated[int | None, typer.Option(help="Port (default $WARD_UI_PORT or 3000).")] = None,
+) -> None:
+    """Start the Dagster UI and daemon on 127.0.0.1."""
+    from ward.cli.ui import start_ui
+
+    raise typer.Exit(start_ui(Settings.from_env(), port))
+
+
+@app.command()
+def sql(
+    command: Annotated[
+        str | None, typer.Option("-c", "--command", help="Run one statement and exit.")
+    ] = None,
+) -> None:
+    """An SQL prompt on the published warehouse (read-only)."""
+    from ward.cli.sql import sql_prompt
+
+    raise typer.Exit(sql_prompt(Settings.from_env().warehouse_path, console, command))

@@ -1,0 +1,66 @@
+"""A one-line-per-step progress display for `ward run`, fed by Dagster's own events.
+
+No log line of this logger carries data values: only step names, timings and counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import dagster as dg
+from rich.console import Console
+
+_STEP_LABELS = {
+    "landing_extracts": "ingest landing files",
+    "dbt_staging": "dbt staging models",
+    "quality__row_issues": "data rules (expectations/rules.yml)",
+    "dbt_downstream": "dbt intermediate models and marts",
+    "ward_rule_checks": "rule checks",
+    "published__warehouse": "publish the warehouse",
+    "published__exports": "write the exports",
+}
+
+
+class _ProgressHandler(logging.Handler):
+    def __init__(self, console: Console) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.console = console
+        self.started: dict[str, float] = {}
+        self.failed_steps: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        if event is None:
+            if record.levelno >= logging.WARNING:
+                self.console.print(f"  [yellow]! {meta.get('orig_message', record.getMessage())}")
+            return
+        step = event.step_key or ""
+        label = _STEP_LABELS.get(step, step)
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.started[step] = time.perf_counter()
+            self.console.print(f"[cyan]▶[/] {label} …")
+        elif kind == "STEP_SUCCESS":
+            took = time.perf_counter() - self.started.get(step, time.perf_counter())
+            self.console.print(f"[green]✔[/] {label} ({took:.1f} s)")
+        elif kind == "STEP_FAILURE":
+            self.failed_steps.append(step)
+            error = event.step_failure_data.error if event.step_failure_data else None
+            message = error.message.strip().splitlines()[0] if error else ""
+            self.console.print(f"[red]✖ {label} failed[/]: {message}")
+
+
+def progress_logger(console: Console) -> tuple[dg.LoggerDefinition, _ProgressHandler]:
+    handler = _ProgressHandler(console)
+
+    @dg.logger(description="ward run progress display")
+    def ward_progress(_init_context) -> logging.Logger:
+        log = logging.getLogger("ward.progress")
+        log.handlers = [handler]
+        log.setLevel(logging.DEBUG)
+        log.propagate = False
+        return log
+
+    return ward_progress, handler

@@ -1,0 +1,53 @@
+"""`ward run`: the whole pipeline in-process, with progress, a summary and an honest exit code."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import DagsterInstance
+from rich.console import Console
+
+from ward.cli.progress import progress_logger
+from ward.cli.summary import headline_figures, print_summary
+from ward.settings import ENV_SHARED_KEY, Settings
+
+
+def run_pipeline(settings: Settings, console: Console) -> int:
+    """Run every asset and check once; returns the process exit code (0 = all blocking checks held)."""
+    from orchestration.definitions import build_definitions  # heavy import, only when running
+
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    logger_def, progress = progress_logger(console)
+    defs = build_definitions(settings, loggers={"progress": logger_def})
+    job = defs.resolve_job_def("ward_pipeline")
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    failed_checks = [
+        e.asset_check_evaluation_data.check_name
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
+        and e.asset_check_evaluation_data.severity.value == "ERROR"
+    ]
+    if not result.success or failed_checks:
+        console.print(
+            "[red bold]The run did not finish cleanly[/]: "
+            f"failed steps {progress.failed_steps or '—'}, blocking checks {failed_checks or '—'}. "
+            "The previously published warehouse and exports were left as they were."
+        )
+        return 1
+    print_summary(
+        console,
+        headline_figures(settings.warehouse_path),
+        {
+            "warehouse (SQL: `ward sql`)": str(settings.warehouse_path),
+            "exports": str(settings.exports_dir),
+            "quarantine and findings": "marts.quarantine, marts.findings in the warehouse",
+            "UI": f"`ward ui` → http://127.0.0.1:{settings.ui_port}",
+        },
+    )
+    if not settings.shared_export_key:
+        console.print(f"[yellow]Shared tier not written: set {ENV_SHARED_KEY} (see README).")
+    return 0

@@ -1,0 +1,41 @@
+"""The headline figures `ward run` prints at the end, read from the published warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+HEADLINES = {
+    "residents (latest snapshot)": """
+        select residents from marts.mart_population_by_group
+        where residential_group_no is null order by snapshot_date desc limit 1""",
+    "households (latest snapshot)": "select count(*) from marts.dim_household",
+    "dossiers": "select count(*) from marts.fct_service_record",
+    "files loaded": "select count(*) from marts.deliveries where status = 'loaded'",
+    "files rejected": "select count(*) from marts.deliveries where status = 'rejected'",
+    "files duplicate": "select count(*) from marts.deliveries where status = 'duplicate'",
+    "rows quarantined (open)": "select count(distinct (source_file, row_number)) "
+    "from marts.quarantine where resolved_at is null",
+    "findings to review": "select count(*) from marts.findings where resolved_at is null",
+}
+
+
+def headline_figures(warehouse: Path) -> dict[str, int | None]:
+    figures: dict[str, int | None] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for label, sql in HEADLINES.items():
+            row = con.execute(sql).fetchall()
+            figures[label] = row[0][0] if row else None
+    return figures
+
+
+def print_summary(console: Console, figures: dict[str, int | None], places: dict[str, str]) -> None:
+    table = Table(title="Phù Liễn ward — run summary", show_header=False)
+    for label, value in figures.items():
+        table.add_row(label, "—" if value is None else f"{value:,}")
+    console.print(table)
+    for label, place in places.items():
+        console.print(f"[bold]{label}:[/] {place}")

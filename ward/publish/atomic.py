@@ -1,0 +1,45 @@
+"""Replace published things whole, so a reader sees the old set or the new one, never half of each."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def replace_file(source: Path, target: Path) -> None:
+    """Copy `source` beside `target`, then rename over it (atomic on one file system)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def new_version_dir(link: Path) -> Path:
+    """A fresh folder to build the next version of `link` in (e.g. data/.exports/20261128T...)."""
+    versions = link.parent / f".{link.name}"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = versions / stamp
+    path.mkdir(parents=True)
+    return path
+
+
+def swap_symlink(link: Path, version_dir: Path, keep: int = 2) -> None:
+    """Point `link` at `version_dir` in one rename; prune all but the newest `keep` versions.
+
+    A reader that resolved the old link keeps reading the old folder until it is pruned, which
+    happens only `keep` publications later.
+    """
+    if link.exists() and not link.is_symlink():
+        # An earlier layout left a real folder here: move it aside once.
+        shutil.rmtree(link)
+    tmp_link = link.with_name(f".{link.name}.link.tmp")
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    tmp_link.symlink_to(os.path.relpath(version_dir, link.parent))
+    os.replace(tmp_link, link)
+    versions = sorted(p for p in version_dir.parent.iterdir() if p.is_dir())
+    for old in versions[:-keep]:
+        if old != version_dir:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,130 @@
+"""Write the published marts as Parquet, with a manifest, and the personal-data-free shared tier.
+
+exports/<mart>.parquet + manifest.json       every mart, the quarantine included (ward staff systems)
+exports/shared/<mart>.parquet + manifest.json no personal data, identifiers under a keyed hash
+The whole set is built in a new folder and swapped in with one rename (see atomic.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ward.publish.atomic import new_version_dir, swap_symlink
+from ward.publish.keyed_hash import hash_column
+from ward.publish.personal_data import NOT_SHARED_TABLES, shared_action
+from ward.settings import ENV_SHARED_KEY, MIN_SHARED_KEY_LENGTH
+
+MARTS_SCHEMA = "marts"
+
+
+@dataclass
+class ExportReport:
+    exports_dir: Path
+    tables: dict[str, int] = field(default_factory=dict)  # mart -> rows
+    shared_tables: dict[str, int] = field(default_factory=dict)
+    shared_skipped_reason: str | None = None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_table(table: pa.Table, folder: Path, name: str) -> dict:
+    path = folder / f"{name}.parquet"
+    pq.write_table(table, path, compression="zstd")
+    return {
+        "file": path.name,
+        "rows": table.num_rows,
+        "schema": [{"name": f.name, "type": str(f.type)} for f in table.schema],
+        "sha256": _sha256(path),
+    }
+
+
+def _write_manifest(folder: Path, files: list[dict], extract_dates: dict, tier: str) -> None:
+    manifest = {
+        "tier": tier,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "extract_dates": extract_dates,
+        "files": files,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+def shared_table(table: pa.Table, key: bytes) -> pa.Table:
+    """The shared-tier form of a mart: personal columns dropped, identifiers hashed."""
+    columns, names = [], []
+    for name in table.column_names:
+        action = shared_action(name)
+        if action == "drop":
+            continue
+        column = table[name]
+        columns.append(hash_column(key, column) if action == "hash" else column)
+        names.append(name)
+    return pa.table(columns, names=names)
+
+
+def _extract_dates(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    rows = con.execute(
+        f"select source, list(distinct cast(extract_date as varchar) order by 1) "
+        f"from {MARTS_SCHEMA}.deliveries where status = 'loaded' group by source order by source"
+    ).fetchall()
+    return {source: dates for source, dates in rows}
+
+
+def _shared_key(shared_key: str | None) -> tuple[bytes | None, str | None]:
+    if not shared_key:
+        return None, (
+            f"the shared tier (exports/shared/) was not written: set {ENV_SHARED_KEY} to a secret of "
+            f"at least {MIN_SHARED_KEY_LENGTH} characters, e.g. "
+            f"`export {ENV_SHARED_KEY}=$(python -c 'import secrets; print(secrets.token_hex(32))')`, "
+            "and keep it the same across runs so hashed IDs stay stable"
+        )
+    if len(shared_key) < MIN_SHARED_KEY_LENGTH:
+        return None, (
+            f"the shared tier was not written: {ENV_SHARED_KEY} is shorter than "
+            f"{MIN_SHARED_KEY_LENGTH} characters"
+        )
+    return shared_key.encode("utf-8"), None
+
+
+def export_marts(build_db: Path, exports_dir: Path, shared_key: str | None) -> ExportReport:
+    report = ExportReport(exports_dir=exports_dir)
+    key, report.shared_skipped_reason = _shared_key(shared_key)
+    version = new_version_dir(exports_dir)
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        marts = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by table_name",
+                [MARTS_SCHEMA],
+            ).fetchall()
+        ]
+        extract_dates = _extract_dates(con)
+        files, shared_files = [], []
+        shared_dir = version / "shared"
+        if key:
+            shared_dir.mkdir()
+        for mart in marts:
+            table = con.sql(f"select * from {MARTS_SCHEMA}.{mart}").to_arrow_table()
+            files.append(_write_table(table, version, mart))
+            report.tables[mart] = table.num_rows
+            if key and mart not in NOT_SHARED_TABLES:
+                shared_files.append(_write_table(shared_table(table, key), shared_dir, mart))
+                report.shared_tables[mart] = table.num_rows
+    _write_manifest(version, files, extract_dates, tier="ward")
+    if key:
+        _write_manifest(shared_dir, shared_files, extract_dates, tier="shared")
+    swap_symlink(exports_dir, version)
+    return report

@@ -1,0 +1,176 @@
+"""Run the declared rules against the staged tables and record every row that breaks one.
+
+Writes, in the build database:
+- quality.row_issues:   one row per (delivered row, rule that fired) — feeds quarantine and findings;
+- quality.rule_results: one row per rule — rows checked, rows failed, or the error that stopped it.
+
+A rule whose SQL fails is recorded with its error and never counted as passing (a silent failure is
+the one outcome a steward cannot see), and the other rules still run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ward.quality.rules import PLACEHOLDER, STAGED_MODELS, Rule, load_rules
+from ward.settings import REFERENCE_DIR
+from ward.sources import SOURCES
+
+SAMPLE_SIZE = 5
+
+ROW_ISSUES_DDL = """
+create or replace table quality.row_issues (
+    source varchar not null,
+    source_file varchar not null,
+    row_number integer not null,
+    rule varchar not null,
+    column_name varchar not null,
+    value varchar,
+    outcome varchar not null,
+    reason_vi varchar not null,
+    reason_en varchar not null,
+    first_seen_at timestamp
+)
+"""
+
+RULE_RESULTS_DDL = """
+create or replace table quality.rule_results (
+    rule varchar not null,
+    source varchar not null,
+    outcome varchar not null,
+    dimension varchar not null,
+    rows_checked bigint,
+    rows_failed bigint,
+    sample_rows varchar[],
+    error varchar
+)
+"""
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: Rule
+    rows_checked: int | None
+    rows_failed: int | None
+    sample_rows: list[str]  # "source_file:row_number" — positions only, never values
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.rows_failed == 0
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def render_reason(template: str, columns: set[str]) -> str:
+    """Turn 'Ngày sinh {date_of_birth_raw} ...' into a SQL concat over the staged row."""
+    parts: list[str] = []
+    position = 0
+    for match in PLACEHOLDER.finditer(template):
+        name = match.group(1)
+        if name not in columns:
+            raise KeyError(f"reason template names column {name!r}, which the staged model lacks")
+        parts.append(_sql_literal(template[position : match.start()]))
+        parts.append(f"coalesce(cast({name} as varchar), '')")
+        position = match.end()
+    parts.append(_sql_literal(template[position:]))
+    return "concat(" + ", ".join(parts) + ")"
+
+
+def _issue_select(rule: Rule, relation: str, columns: set[str], where: str) -> str:
+    value_column = rule.value_column(columns)
+    value = f"cast({value_column} as varchar)" if value_column else "null"
+    return f"""
+        select {_sql_literal(rule.source)}, source_file, row_number, {_sql_literal(rule.code)},
+               {_sql_literal(rule.column)}, {value}, {_sql_literal(rule.outcome)},
+               {render_reason(rule.reason_vi, columns)}, {render_reason(rule.reason_en, columns)},
+               loaded_at
+        from {relation}
+        where {where}
+    """
+
+
+def _duplicate_rows_relation(rule: Rule, raw_dir: Path, staged: str) -> str:
+    """Staged rows joined with the first row of the same file whose delivered cells are identical."""
+    cells = ", ".join(f"coalesce({c}, chr(0))" for c in SOURCES[rule.source].column_names)
+    glob = _sql_literal(str(raw_dir / rule.source / "*.parquet"))
+    return f"""(
+        with delivered as (
+            select _source_file as source_file, _row_number as row_number,
+                   md5(concat_ws(chr(31), {cells})) as row_hash
+            from read_parquet({glob}, union_by_name = true)
+        ), ranked as (
+            select source_file, row_number,
+                   min(row_number) over (partition by source_file, row_hash) as first_row_number
+            from delivered
+        )
+        select s.*, r.first_row_number
+        from {staged} as s
+        join ranked as r using (source_file, row_number)
+    )"""
+
+
+def _staged_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
+    schema, table = relation.split(".")
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def evaluate_rules(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, rules: tuple[Rule, ...] | None = None
+) -> list[RuleResult]:
+    rules = load_rules() if rules is None else rules
+    con.execute("create schema if not exists quality")
+    con.execute(ROW_ISSUES_DDL)
+    con.execute(RULE_RESULTS_DDL)
+    groups_csv = _sql_literal(str(REFERENCE_DIR / "residential_groups_11446.csv"))
+    con.execute(
+        "create or replace temp view ref_residential_groups as "
+        "select cast(residential_group_no as integer) as residential_group_no "
+        f"from read_csv({groups_csv}, header = true, all_varchar = true)"
+    )
+    results = [_evaluate_one(con, rule, raw_dir) for rule in rules]
+    con.executemany(
+        "insert into quality.rule_results values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [r.rule.code, r.rule.source, r.rule.outcome, r.rule.dimension, r.rows_checked,
+             r.rows_failed, r.sample_rows, r.error]
+            for r in results
+        ],
+    )  # fmt: skip
+    return results
+
+
+def _evaluate_one(con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path) -> RuleResult:
+    staged = STAGED_MODELS[rule.source]
+    try:
+        columns = _staged_columns(con, staged)
+        if not columns:
+            raise LookupError(f"{staged} does not exist: run the dbt staging models first")
+        rows_checked = con.execute(f"select count(*) from {staged}").fetchall()[0][0]
+        if rule.kind == "duplicate_row":
+            relation = _duplicate_rows_relation(rule, raw_dir, staged)
+            select = _issue_select(
+                rule, relation, columns | {"first_row_number"}, "row_number > first_row_number"
+            )
+        else:
+            select = _issue_select(rule, staged, columns, f"coalesce(({rule.unexpected_when}), false)")
+        before = con.execute("select count(*) from quality.row_issues").fetchall()[0][0]
+        con.execute(f"insert into quality.row_issues {select}")
+        sample = con.execute(
+            "select source_file || ':' || row_number from quality.row_issues "
+            "where rule = ? order by source_file, row_number limit ?",
+            [rule.code, SAMPLE_SIZE],
+        ).fetchall()
+        after = con.execute("select count(*) from quality.row_issues").fetchall()[0][0]
+        return RuleResult(rule, rows_checked, after - before, [s[0] for s in sample])
+    except (duckdb.Error, KeyError, LookupError) as exc:
+        return RuleResult(rule, None, None, [], error=f"{type(exc).__name__}: {exc}")
