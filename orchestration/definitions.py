@@ -11,6 +11,8 @@ from assets.quality import row_issues
 from orchestration.checks import build_rule_checks
 from orchestration.jobs import ward_pipeline
 from orchestration.resources import WardResource, dbt_resource, give_dbt_its_environment
+from orchestration.schedules import nightly_rebuild
+from orchestration.sensors import landing_sensor
 from ward.settings import Settings
 
 
@@ -20,6 +22,8 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
         assets=[landing_extracts, dbt_staging, row_issues, dbt_downstream, warehouse, exports],
         asset_checks=[build_rule_checks()],
         jobs=[ward_pipeline],
+        schedules=[nightly_rebuild],
+        sensors=[landing_sensor],
         resources={"ward": WardResource.from_settings(settings), "dbt": dbt_resource()},
         loggers=loggers,
     )
