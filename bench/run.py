@@ -1,0 +1,131 @@
+"""`make bench` / `python -m bench.run --sizes 60000 1000000`: time and memory per pipeline step.
+
+For each ward size: generate a synthetic ward, run the whole pipeline in-process (as `ward run`
+does), record wall time and peak RSS (process + dbt subprocesses) per Dagster step, then run the
+bare-DuckDB baseline on the same data in the same process and report the ratio. Figures go to
+bench/results/pipeline-<size>.json and a Markdown table on stdout. Run by hand; never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.baseline import run_baseline
+from bench.memory import MemorySampler
+from ward.settings import REPO_ROOT, Settings
+
+RESULTS = REPO_ROOT / "bench" / "results"
+MiB = 1024 * 1024
+
+
+class _StepTimer(logging.Handler):
+    """Labels memory samples with the running step and records each step's wall time."""
+
+    def __init__(self, sampler: MemorySampler) -> None:
+        super().__init__()
+        self.sampler = sampler
+        self.started: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
+        if event is None or not event.step_key:
+            return
+        if event.event_type_value == "STEP_START":
+            self.started[event.step_key] = time.perf_counter()
+            self.sampler.label = event.step_key
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            self.seconds[event.step_key] = time.perf_counter() - self.started[event.step_key]
+            self.sampler.label = "between steps"
+
+
+def bench_size(people: int, keep: bool) -> dict:
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from ward.generate import generate_ward
+
+    data_dir = Path(tempfile.mkdtemp(prefix=f"ward-bench-{people}-"))
+    settings = Settings(data_dir=data_dir, shared_export_key="bench-key-0123456789abcdef")
+    os.environ.update({**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)})
+    settings.dagster_home.mkdir(parents=True)
+    settings.build_db_path.parent.mkdir(parents=True)
+    result: dict = {"people": people}
+    with MemorySampler() as sampler:
+        started = time.perf_counter()
+        sampler.label = "generate"
+        generate_ward(data_dir, people=people)
+        result["generate_seconds"] = time.perf_counter() - started
+
+        timer = _StepTimer(sampler)
+
+        @dg.logger
+        def bench_logger(_):
+            log = logging.getLogger("ward.bench")
+            log.handlers, log.propagate = [timer], False
+            log.setLevel(logging.DEBUG)
+            return log
+
+        defs = build_definitions(settings, loggers={"bench": bench_logger})
+        job = defs.resolve_job_def("ward_pipeline")
+        started = time.perf_counter()
+        with dg.DagsterInstance.get() as instance:
+            run = job.execute_in_process(instance=instance, raise_on_error=False)
+        result["pipeline_seconds"] = time.perf_counter() - started
+        result["pipeline_success"] = run.success
+
+        sampler.label = "baseline"
+        result["baseline"] = run_baseline(settings.raw_dir, data_dir / "baseline")
+    result["steps"] = {
+        step: {"seconds": round(seconds, 2), "peak_rss_mib": round(sampler.peaks.get(step, 0) / MiB)}
+        for step, seconds in timer.seconds.items()
+    }
+    result["generate_peak_rss_mib"] = round(sampler.peaks.get("generate", 0) / MiB)
+    result["baseline_peak_rss_mib"] = round(sampler.peaks.get("baseline", 0) / MiB)
+    result["ratio_pipeline_to_baseline"] = round(result["pipeline_seconds"] / result["baseline"]["total"], 1)
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    else:
+        result["data_dir"] = str(data_dir)
+    return result
+
+
+def to_markdown(result: dict) -> str:
+    lines = [
+        f"### {result['people']:,} residents",
+        f"generate {result['generate_seconds']:.1f} s; pipeline {result['pipeline_seconds']:.1f} s "
+        f"(success={result['pipeline_success']}); bare-DuckDB baseline {result['baseline']['total']:.2f} s; "
+        f"ratio {result['ratio_pipeline_to_baseline']}×",
+        "",
+        "| step | seconds | peak RSS (MiB) |",
+        "|---|---:|---:|",
+    ]
+    for step, figures in result["steps"].items():
+        lines.append(f"| {step} | {figures['seconds']} | {figures['peak_rss_mib']} |")
+    lines.append(
+        f"| baseline (bare DuckDB) | {result['baseline']['total']:.2f} | {result['baseline_peak_rss_mib']} |"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[60_000])
+    parser.add_argument("--keep", action="store_true", help="keep the generated data roots")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for people in args.sizes:
+        result = bench_size(people, args.keep)
+        (RESULTS / f"pipeline-{people}.json").write_text(json.dumps(result, indent=2))
+        print(to_markdown(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
