@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+SIZES ?= 60000
 
 .PHONY: setup run test test-all lint ui sql bench clean
 
@@ -38,7 +39,7 @@ sql: setup
 	$(BIN)/ward sql
 
 bench: setup
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --sizes $(SIZES)
 
 clean:
 	rm -rf data/landing data/raw data/build data/warehouse data/exports data/.exports \

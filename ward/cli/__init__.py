@@ -66,3 +66,19 @@ def sql(
     from ward.cli.sql import sql_prompt
 
     raise typer.Exit(sql_prompt(Settings.from_env().warehouse_path, console, command))
+
+
+@app.command()
+def quarantine(
+    group: Annotated[int, typer.Option(help="Residential group number (tổ dân phố).")],
+    xlsx: Annotated[Path, typer.Option(help="Spreadsheet to write.")],
+) -> None:
+    """Write one residential group's open problems as a spreadsheet in Vietnamese."""
+    from ward.cli.worklist import write_worklist
+
+    warehouse = Settings.from_env().warehouse_path
+    if not warehouse.exists():
+        console.print(f"[red]No published warehouse at {warehouse}[/]: run `ward run` first.")
+        raise typer.Exit(1)
+    rows = write_worklist(warehouse, group, xlsx)
+    console.print(f"{rows} open problem(s) of Tổ dân phố {group} written to {xlsx}")
