@@ -7,8 +7,9 @@ import duckdb
 
 from assets.dbt import staging_key
 from orchestration.resources import WardResource
-from ward.quality.evaluate import evaluate_rules
-from ward.quality.rules import STAGED_MODELS
+from ward.quality.evaluate import evaluate_rules, record_gx_outcomes
+from ward.quality.gx_validation import run_gx
+from ward.quality.rules import STAGED_MODELS, load_rules
 
 ROW_ISSUES = dg.AssetKey(["quality", "row_issues"])
 
@@ -18,21 +19,28 @@ ROW_ISSUES = dg.AssetKey(["quality", "row_issues"])
     deps=[staging_key(m.split(".")[1]) for m in STAGED_MODELS.values()],
     group_name="quality",
     description="One row per delivered row × rule it breaks (expectations/rules.yml): "
-    "quarantine rules keep the row out of the warehouse, flag rules list it in findings.",
+    "quarantine rules keep the row out of the warehouse, flag rules list it in findings. "
+    "Great Expectations validates the same rules and publishes Data Docs.",
 )
 def row_issues(context: dg.AssetExecutionContext, ward: WardResource) -> dg.MaterializeResult:
     settings = ward.settings
+    rules = load_rules()
     with duckdb.connect(str(settings.build_db_path)) as con:
-        results = evaluate_rules(con, settings.raw_dir)
+        results = evaluate_rules(con, settings.raw_dir, rules)
+    runnable = tuple(r.rule for r in results if not r.error)
+    gx_outcomes, docs = run_gx(settings.build_db_path, settings.quality_dir, runnable)
+    with duckdb.connect(str(settings.build_db_path)) as con:
+        disagreeing = record_gx_outcomes(con, gx_outcomes)
         by_outcome = dict(
             con.execute("select outcome, count(*) from quality.row_issues group by 1").fetchall()
         )
-    errored = [r for r in results if r.error]
+    errored = {r.rule.code: r.error for r in results if r.error}
+    errored |= {code: "Great Expectations errored or disagreed with the SQL count" for code in disagreeing}
     if errored:
         # A rule that could not run must never look like a pass: stop before the marts are built.
         raise dg.Failure(
             description="Some data rules could not be evaluated; the marts were not rebuilt.",
-            metadata={r.rule.code: r.error for r in errored},
+            metadata={**errored, "data_docs": dg.MetadataValue.path(docs)},
         )
     context.log.info(
         f"{len(results)} rules evaluated: {by_outcome.get('quarantine', 0)} quarantine and "
@@ -43,5 +51,6 @@ def row_issues(context: dg.AssetExecutionContext, ward: WardResource) -> dg.Mate
             "rules": len(results),
             "quarantine_issues": by_outcome.get("quarantine", 0),
             "flag_issues": by_outcome.get("flag", 0),
+            "data_docs": dg.MetadataValue.url(f"file://{docs}"),
         }
     )

@@ -35,7 +35,10 @@ def build_rule_checks(rules: tuple[Rule, ...] | None = None) -> dg.AssetChecksDe
     def ward_rule_checks(context: dg.AssetCheckExecutionContext, ward: WardResource):
         with duckdb.connect(str(ward.settings.build_db_path), read_only=True) as con:
             rows = con.execute(
-                "select rule, rows_checked, rows_failed, sample_rows, error from quality.rule_results"
+                "select rule, rows_checked, rows_failed, sample_rows, "
+                "coalesce(error, gx_error, case when gx_unexpected_count <> rows_failed "
+                "then 'Great Expectations counted ' || gx_unexpected_count || ' rows' end) "
+                "from quality.rule_results"
             ).fetchall()
         results = {r[0]: r[1:] for r in rows}
         for check_key in context.selected_asset_check_keys:

@@ -6,13 +6,15 @@ that names a column the staging layer lacks fails this test (instead of failing 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import duckdb
 import polars as pl
 import pytest
 
-from ward.quality.evaluate import evaluate_rules, render_reason
+from ward.quality.evaluate import evaluate_rules, record_gx_outcomes, render_reason
+from ward.quality.gx_validation import run_gx
 from ward.quality.rules import STAGED_MODELS, load_rules
 from ward.sources import SOURCES
 
@@ -105,7 +107,7 @@ def _stage(con, raw_dir, source: str, rows: list[dict]) -> None:
 def evaluated(tmp_path):
     """Row 1 of each source is good; row k+1 is the planted bad row of the k-th rule."""
     rules = load_rules()
-    con = duckdb.connect()
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
     planted = {}
     for source in STAGED_MODELS:
         rows = [GOOD[source]]
@@ -115,8 +117,9 @@ def evaluated(tmp_path):
         rows.append(dict(GOOD[source]))  # an exact copy of row 1
         _stage(con, tmp_path, source, rows)
     results = evaluate_rules(con, tmp_path)
-    issues = con.execute("select rule, source_file, row_number, reason_vi from quality.row_issues")
-    return {r.rule.code: r for r in results}, issues.fetchall(), planted
+    issues = con.execute("select rule, source_file, row_number, reason_vi from quality.row_issues").fetchall()
+    con.close()
+    return {r.rule.code: r for r in results}, issues, planted
 
 
 def test_every_predicate_rule_has_a_planted_row():
@@ -151,6 +154,29 @@ def test_reason_quotes_the_delivered_value(evaluated):
     reasons = {rule: reason for rule, _, _, reason in issues}
     assert "3.1E+11" in reasons["CIT_ID_UNUSABLE"]
     assert "Số định danh 031095012345 không khớp năm sinh 1987" in reasons["CIT_ID_BIRTH_YEAR_MISMATCH"]
+
+
+def test_gx_counts_agree_with_sql(evaluated, tmp_path):
+    results, _, _ = evaluated
+    build_db = tmp_path / "build.duckdb"
+    outcomes, docs = run_gx(build_db, tmp_path / "quality", tuple(r.rule for r in results.values()))
+    predicate_codes = {code for code, r in results.items() if r.rule.kind == "predicate"}
+    assert set(outcomes) == predicate_codes
+    assert {c: o.error for c, o in outcomes.items() if o.error} == {}
+    assert {c: o.unexpected_count for c, o in outcomes.items()} == {
+        c: results[c].rows_failed for c in predicate_codes
+    }
+    assert all(o.success is False for o in outcomes.values())  # each rule fired on its planted row
+    with duckdb.connect(str(build_db)) as con:
+        assert record_gx_outcomes(con, outcomes) == []
+    assert (tmp_path / "quality").exists() and docs.endswith("index.html")
+
+
+def test_gx_error_is_reported_not_passed(evaluated, tmp_path):
+    results, _, _ = evaluated
+    broken = replace(results["CIT_NAME_MISSING"].rule, unexpected_when="no_such_column is null")
+    outcomes, _ = run_gx(tmp_path / "build.duckdb", tmp_path / "quality2", (broken,))
+    assert outcomes["CIT_NAME_MISSING"].error and outcomes["CIT_NAME_MISSING"].success is None
 
 
 def test_a_rule_that_cannot_run_is_an_error_not_a_pass(tmp_path):

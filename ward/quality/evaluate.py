@@ -45,7 +45,10 @@ create or replace table quality.rule_results (
     rows_checked bigint,
     rows_failed bigint,
     sample_rows varchar[],
-    error varchar
+    error varchar,
+    gx_success boolean,
+    gx_unexpected_count bigint,
+    gx_error varchar
 )
 """
 
@@ -133,13 +136,13 @@ def evaluate_rules(
     con.execute(RULE_RESULTS_DDL)
     groups_csv = _sql_literal(str(REFERENCE_DIR / "residential_groups_11446.csv"))
     con.execute(
-        "create or replace temp view ref_residential_groups as "
+        "create or replace table quality.ref_residential_groups as "
         "select cast(residential_group_no as integer) as residential_group_no "
         f"from read_csv({groups_csv}, header = true, all_varchar = true)"
     )
     results = [_evaluate_one(con, rule, raw_dir) for rule in rules]
     con.executemany(
-        "insert into quality.rule_results values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into quality.rule_results values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null)",
         [
             [r.rule.code, r.rule.source, r.rule.outcome, r.rule.dimension, r.rows_checked,
              r.rows_failed, r.sample_rows, r.error]
@@ -174,3 +177,19 @@ def _evaluate_one(con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path) -> 
         return RuleResult(rule, rows_checked, after - before, [s[0] for s in sample])
     except (duckdb.Error, KeyError, LookupError) as exc:
         return RuleResult(rule, None, None, [], error=f"{type(exc).__name__}: {exc}")
+
+
+def record_gx_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict) -> list[str]:
+    """Store GX's verdicts beside ours; returns the rules on which GX errored or disagreed."""
+    con.executemany(
+        "update quality.rule_results set gx_success = ?, gx_unexpected_count = ?, gx_error = ? "
+        "where rule = ?",
+        [[o.success, o.unexpected_count, o.error, code] for code, o in outcomes.items()],
+    )
+    rows = con.execute(
+        "select rule from quality.rule_results where gx_error is not null "
+        "or (error is null and gx_unexpected_count is distinct from rows_failed "
+        "    and rule in (select unnest(?::varchar[])))",
+        [list(outcomes)],
+    ).fetchall()
+    return [r[0] for r in rows]

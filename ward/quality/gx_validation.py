@@ -1,0 +1,151 @@
+"""The same rules, validated by Great Expectations 1.x: Data Docs for stewards and a second opinion.
+
+Each predicate rule of expectations/rules.yml becomes an `UnexpectedRowsExpectation` in one suite per
+source, run on the staged table in the build database. The suites are generated at run time from
+rules.yml (the rules' only home) into a file context under data/quality/gx, whose Data Docs are
+rebuilt on every run.
+
+Why both this and evaluate.py: evaluate.py routes every row (GX returns counts, not all rows); GX
+gives the steward-facing Data Docs. The two must agree on every rule's count — a disagreement, or a
+GX exception, is reported as an error, never as a pass (see ../shared/stack-notes.md: GX on DuckDB
+can fail silently).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ward.quality.rules import STAGED_MODELS, Rule
+
+
+@dataclass(frozen=True)
+class GxOutcome:
+    success: bool | None
+    unexpected_count: int | None
+    error: str | None
+
+
+def _import_gx():
+    # GX prints progress bars and costs ≈ 3 s to import: only when validating.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
+
+    _keep_duckdb_connection_open(engine)
+    return gx
+
+
+class _DuckDBDialectName(str):
+    value = "duckdb"
+
+
+def _keep_duckdb_connection_open(engine) -> None:
+    """GX reads DuckDB results after closing the connection unless the dialect is 'persisted'.
+
+    A private setting: re-check it when upgrading great-expectations (pinned 1.24.1); the test
+    test_gx_counts_agree_with_sql fails if this stops working.
+    """
+    dialects = engine._PERSISTED_CONNECTION_DIALECTS
+    if "duckdb" not in dialects:
+        engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckDBDialectName("duckdb"))
+
+
+def _error_of(result) -> str | None:
+    info = result.exception_info or {}
+    infos = [info] if "raised_exception" in info else list(info.values())
+    for item in infos:
+        if isinstance(item, dict) and item.get("raised_exception"):
+            return str(item.get("exception_message") or "GX raised an exception").splitlines()[0]
+    return None
+
+
+def run_gx(build_db: Path, context_dir: Path, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], str]:
+    """Validate every predicate rule with GX; returns outcomes by rule code and the Data Docs path.
+
+    GX runs in a child process: it keeps its DuckDB connections alive past our control (the
+    persisted-connection setting), and the build file must be free for the next writer when it ends.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "rules.json"
+        spec.write_text(json.dumps([asdict(r) for r in rules]))
+        done = subprocess.run(
+            [sys.executable, "-m", "ward.quality.gx_validation", str(build_db), str(context_dir), str(spec)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            error = f"Great Expectations did not run: {tail}"
+            return {r.code: GxOutcome(None, None, error) for r in rules}, ""
+        answer = json.loads((Path(tmp) / "rules.json.out").read_text())
+    return {code: GxOutcome(**o) for code, o in answer["outcomes"].items()}, answer["docs"]
+
+
+def _run_gx_here(
+    build_db: Path, context_dir: Path, rules: tuple[Rule, ...]
+) -> tuple[dict[str, GxOutcome], str]:
+    gx = _import_gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(context_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_or_update_sql(
+        name="ward_build", connection_string=f"duckdb:///{build_db}?access_mode=read_only"
+    )
+    outcomes = _validate(gx, context, source, rules)
+    context.build_data_docs()
+    docs = context_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return outcomes, str(docs)
+
+
+def _validate(gx, context, source, rules: tuple[Rule, ...]) -> dict[str, GxOutcome]:
+    outcomes: dict[str, GxOutcome] = {}
+    for source_name, relation in STAGED_MODELS.items():
+        source_rules = [r for r in rules if r.source == source_name and r.kind == "predicate"]
+        if not source_rules:
+            continue
+        schema, table = relation.split(".")
+        asset = source.add_table_asset(name=table, table_name=table, schema_name=schema)
+        batch = asset.add_batch_definition_whole_table(f"{table}_all")
+        suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"ward_{source_name}"))
+        for rule in source_rules:
+            query = f"select * from {{batch}} where coalesce(({rule.unexpected_when}), false)"
+            suite.add_expectation(
+                gx.expectations.UnexpectedRowsExpectation(
+                    unexpected_rows_query=query.replace("{", "{{")
+                    .replace("}", "}}")
+                    .replace("{{batch}}", "{batch}"),
+                    description=f"{rule.code}: {rule.reason_en}",
+                    meta={"rule": rule.code},
+                )
+            )
+        validation = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=f"ward_{source_name}", data=batch, suite=suite)
+        )
+        result = validation.run(result_format="SUMMARY")
+        for item in result.results:
+            code = item.expectation_config.meta["rule"]
+            observed = item.result.get("observed_value")
+            outcomes[code] = GxOutcome(
+                success=None if _error_of(item) else bool(item.success),
+                unexpected_count=int(observed) if observed is not None else None,
+                error=_error_of(item),
+            )
+    return outcomes
+
+
+if __name__ == "__main__":
+    build_db, context_dir, spec = (Path(a) for a in sys.argv[1:4])
+    rules = tuple(Rule(**r) for r in json.loads(spec.read_text()))
+    outcomes, docs = _run_gx_here(build_db, context_dir, rules)
+    answer = {"outcomes": {code: asdict(o) for code, o in outcomes.items()}, "docs": docs}
+    spec.with_name(spec.name + ".out").write_text(json.dumps(answer))
