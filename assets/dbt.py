@@ -6,8 +6,6 @@ phase 2 (`dbt_downstream`): models/intermediate and models/marts, which read qua
 dbt tests come along as asset checks; an error-severity test fails the run before publication.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -5,12 +5,10 @@ A re-delivered file (same bytes) is a no-op; a file that cannot be taken is set 
 and never stops the others.
 """
 
-from __future__ import annotations
-
 import dagster as dg
-from ward.ingest.load import ingest_landing
 
 from orchestration.resources import WardResource
+from ward.ingest.load import ingest_landing
 from ward.settings import SOURCES
 
 LANDING_KEYS = {source: dg.AssetKey(["landing", source]) for source in SOURCES}

@@ -1,7 +1,5 @@
 """Publication: the analysts' warehouse and the exported marts, each replaced whole."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets.dbt import marts_keys

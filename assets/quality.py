@@ -1,7 +1,5 @@
 """The quality step between the two dbt phases: evaluate expectations/rules.yml on the staged rows."""
 
-from __future__ import annotations
-
 import dagster as dg
 import duckdb
 

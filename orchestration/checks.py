@@ -6,8 +6,6 @@ findings, they do not stop the run. Conservation (rows in = kept + quarantined) 
 check, run by dbt on marts.deliveries.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import duckdb
 

@@ -28,6 +28,7 @@ class WardResource(dg.ConfigurableResource):
         return Settings(data_dir=Path(self.data_dir), shared_export_key=self.shared_export_key)
 
 
+_DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
@@ -50,9 +51,8 @@ def ensure_dbt_manifest() -> Path:
     ]  # fmt: skip
     newest = max((p.stat().st_mtime for p in project_files), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
-        dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+            [str(_DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
              "--profiles-dir", str(DBT_PROJECT_DIR)],
             check=True,
         )  # fmt: skip
@@ -60,4 +60,5 @@ def ensure_dbt_manifest() -> Path:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT)
+    # The dbt of this venv, found beside the interpreter: `ward` may run without the venv on PATH.
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(_DBT_EXECUTABLE))

@@ -5,8 +5,6 @@ new or replaced file starts one run and an unchanged folder starts none. Re-deli
 still harmless: the ingest ledger makes them a no-op.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 

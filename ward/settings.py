@@ -70,6 +70,11 @@ class Settings:
         return self.data_dir / "build" / "ward.duckdb"
 
     @property
+    def run_log_path(self) -> Path:
+        """dbt's own output of the last `ward run` (model and test lines, no data values)."""
+        return self.data_dir / "build" / "last_run.log"
+
+    @property
     def warehouse_path(self) -> Path:
         """The published warehouse analysts read; replaced whole at the end of a run."""
         return self.data_dir / "warehouse" / "ward.duckdb"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 
 from dagster import DagsterInstance
 from rich.console import Console
 
+from ward.cli.instance import use_ward_instance
 from ward.cli.progress import progress_logger
 from ward.cli.summary import headline_figures, print_summary
 from ward.settings import ENV_SHARED_KEY, Settings
@@ -16,14 +17,22 @@ def run_pipeline(settings: Settings, console: Console) -> int:
     """Run every asset and check once; returns the process exit code (0 = all blocking checks held)."""
     from orchestration.definitions import build_definitions  # heavy import, only when running
 
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    use_ward_instance(settings)
     settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    logger_def, progress = progress_logger(console)
+    # dagster-dbt echoes dbt's own log to stdout: keep it in a file, show one line per step.
+    progress_console = Console(file=console.file, width=console.width, force_terminal=console.is_terminal)
+    logger_def, progress = progress_logger(progress_console)
     defs = build_definitions(settings, loggers={"progress": logger_def})
     job = defs.resolve_job_def("ward_pipeline")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    with (
+        DagsterInstance.get() as instance,
+        settings.run_log_path.open("w", encoding="utf-8") as run_log,
+        contextlib.redirect_stdout(run_log),
+    ):
+        # Naming our logger in the run config replaces Dagster's default console logger.
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
+        )
     failed_checks = [
         e.asset_check_evaluation_data.check_name
         for e in result.all_events
@@ -35,7 +44,8 @@ def run_pipeline(settings: Settings, console: Console) -> int:
         console.print(
             "[red bold]The run did not finish cleanly[/]: "
             f"failed steps {progress.failed_steps or '—'}, blocking checks {failed_checks or '—'}. "
-            "The previously published warehouse and exports were left as they were."
+            "The previously published warehouse and exports were left as they were. "
+            f"dbt's log: {settings.run_log_path}"
         )
         return 1
     print_summary(

@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ward.cli.instance import use_ward_instance
 from ward.settings import REPO_ROOT, Settings
 
 
 def start_ui(settings: Settings, port: int | None = None) -> int:
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DAGSTER_HOME": str(settings.dagster_home), **settings.dbt_env()}
+    use_ward_instance(settings)
+    env = {**os.environ, **settings.dbt_env()}
     dagster = Path(sys.executable).with_name("dagster")
     command = [
         str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
