@@ -6,6 +6,6 @@ import dagster as dg
 
 ward_pipeline = dg.define_asset_job(
     "ward_pipeline",
-    selection=dg.AssetSelection.all(include_sources=False),
+    selection=dg.AssetSelection.all(),
     description="Ingest new extracts, stage, validate, model, publish the warehouse and exports.",
 )
