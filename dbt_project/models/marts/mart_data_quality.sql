@@ -1,0 +1,231 @@
+-- The ward's data-quality scorecard: one row per (source, dimension, metric, residential_group_no),
+-- residential_group_no null for the whole ward, for the latest extract of each source. Metrics
+-- (value a 0..1 share unless the name says it is a count; denominator = what the share is of):
+--   dung        rows_passing_rules          share of rows no rule of expectations/rules.yml fired on
+--   du          required_fields_filled      share of required cells (ward/sources.py) delivered non-empty
+--   sach        rows_without_format_faults  share of rows whose every delivered cell could be read
+--   song        days_since_latest_extract   count: days from the source's latest extract to the build
+--   thong_nhat  citizens_with_valid_id      share of persons of the latest snapshot with a valid
+--                                           12-digit personal ID (the spec's identity)
+--   thong_nhat  households_with_one_head    share of households (latest snapshot) with exactly one
+--                                           resident member whose relation is Chủ hộ
+--   dung_chung  marts_with_rows             share of the six shared marts (dim_citizen, dim_household,
+--                                           mart_population_by_group, fct_service_record,
+--                                           mart_service_kpis, deliveries) this build published with rows
+-- Row metrics also come for source `all` (every source's latest extract together, ward only).
+-- snapshot_date: the source's latest extract date (`all`: the latest citizens snapshot date).
+with
+
+rows_scored as (
+    select * from {{ ref('int_quality__row_scores') }}
+),
+
+latest_extracts as (
+    select
+        source,
+        max(extract_date) as snapshot_date
+    from rows_scored
+    group by source
+),
+
+citizens_snapshot as (
+    select max(snapshot_date) as snapshot_date from {{ ref('int_persons') }}
+),
+
+-- every row counts in its group's figures, its source's ward figures and the `all` ward figures
+row_scopes as (
+    select
+        source,
+        residential_group_no,
+        false as is_ward,
+        has_issue,
+        has_format_fault,
+        required_filled,
+        required_total
+    from rows_scored
+    union all
+    select
+        source,
+        null as residential_group_no,
+        true as is_ward,
+        has_issue,
+        has_format_fault,
+        required_filled,
+        required_total
+    from rows_scored
+    union all
+    select
+        'all' as source,
+        null as residential_group_no,
+        true as is_ward,
+        has_issue,
+        has_format_fault,
+        required_filled,
+        required_total
+    from rows_scored
+),
+
+row_figures as (
+    select
+        source,
+        residential_group_no,
+        is_ward,
+        count(*) filter (where not has_issue) as rows_passing,
+        sum(required_filled) as required_filled,
+        sum(required_total) as required_total,
+        count(*) filter (where not has_format_fault) as rows_without_faults,
+        count(*) as row_count
+    from row_scopes
+    group by source, residential_group_no, is_ward
+),
+
+row_metrics as (
+    select
+        source,
+        'dung' as dimension,
+        'rows_passing_rules' as metric,
+        rows_passing / nullif(row_count, 0) as metric_value,
+        residential_group_no,
+        is_ward,
+        row_count as denominator
+    from row_figures
+    union all
+    select
+        source,
+        'du' as dimension,
+        'required_fields_filled' as metric,
+        required_filled / nullif(required_total, 0) as metric_value,
+        residential_group_no,
+        is_ward,
+        required_total as denominator
+    from row_figures
+    union all
+    select
+        source,
+        'sach' as dimension,
+        'rows_without_format_faults' as metric,
+        rows_without_faults / nullif(row_count, 0) as metric_value,
+        residential_group_no,
+        is_ward,
+        row_count as denominator
+    from row_figures
+),
+
+liveness as (
+    select
+        source,
+        'song' as dimension,
+        'days_since_latest_extract' as metric,
+        cast(current_date - snapshot_date as double) as metric_value,
+        null as residential_group_no,
+        true as is_ward,
+        null as denominator
+    from latest_extracts
+),
+
+person_scopes as (
+    select
+        residential_group_no,
+        false as is_ward,
+        citizen_id
+    from {{ ref('dim_citizen') }}
+    union all
+    select
+        null as residential_group_no,
+        true as is_ward,
+        citizen_id
+    from {{ ref('dim_citizen') }}
+),
+
+household_scopes as (
+    select
+        residential_group_no,
+        false as is_ward,
+        head_count
+    from {{ ref('dim_household') }}
+    union all
+    select
+        null as residential_group_no,
+        true as is_ward,
+        head_count
+    from {{ ref('dim_household') }}
+),
+
+unified as (
+    select
+        'citizens' as source,
+        'thong_nhat' as dimension,
+        'citizens_with_valid_id' as metric,
+        count(citizen_id) / nullif(count(*), 0) as metric_value,
+        residential_group_no,
+        is_ward,
+        count(*) as denominator
+    from person_scopes
+    group by residential_group_no, is_ward
+    union all
+    select
+        'households' as source,
+        'thong_nhat' as dimension,
+        'households_with_one_head' as metric,
+        count(*) filter (where head_count = 1) / nullif(count(*), 0) as metric_value,
+        residential_group_no,
+        is_ward,
+        count(*) as denominator
+    from household_scopes
+    group by residential_group_no, is_ward
+),
+
+published as (
+    select
+        'all' as source,
+        'dung_chung' as dimension,
+        'marts_with_rows' as metric,
+        (
+            (select count(*) > 0 from {{ ref('dim_citizen') }})::integer
+            + (select count(*) > 0 from {{ ref('dim_household') }})::integer
+            + (select count(*) > 0 from {{ ref('mart_population_by_group') }})::integer
+            + (select count(*) > 0 from {{ ref('fct_service_record') }})::integer
+            + (select count(*) > 0 from {{ ref('mart_service_kpis') }})::integer
+            + (select count(*) > 0 from {{ ref('deliveries') }})::integer
+        ) / 6 as metric_value,
+        null as residential_group_no,
+        true as is_ward,
+        6 as denominator
+),
+
+metrics as (
+    select * from row_metrics
+    union all
+    select * from liveness
+    union all
+    select * from unified
+    union all
+    select * from published
+)
+
+select
+    cast(metrics.source as varchar) as source,
+    cast(metrics.dimension as varchar) as dimension,
+    cast(metrics.metric as varchar) as metric,
+    cast(metrics.metric_value as double) as value,
+    cast(metrics.residential_group_no as integer) as residential_group_no,
+    cast(
+        case
+            when metrics.source = 'all'
+                then coalesce(
+                    (select citizens_snapshot.snapshot_date from citizens_snapshot),
+                    (select max(latest_extracts.snapshot_date) from latest_extracts)
+                )
+            else coalesce(
+                source_extracts.snapshot_date,
+                (select citizens_snapshot.snapshot_date from citizens_snapshot)
+            )
+        end
+        as date
+    ) as snapshot_date,
+    cast(metrics.denominator as bigint) as denominator
+from metrics
+left join latest_extracts as source_extracts
+    on metrics.source = source_extracts.source
+-- Rows whose group is unknown count in the ward rows only.
+where metrics.is_ward or metrics.residential_group_no is not null

@@ -1,0 +1,26 @@
+-- The delivery ledger (raw/deliveries.parquet), one row per (source, file path, sha256) ever seen:
+-- loaded, rejected (set aside with a reason) or duplicate (bytes already delivered). Typed only.
+with
+
+source as (
+    select * from {{ source('landing', 'deliveries') }}
+)
+
+select
+    cast(source as varchar) as source,
+    cast(file_name as varchar) as file_name,
+    cast(source_file as varchar) as source_file,
+    cast(sha256 as varchar) as sha256,
+    cast(extract_date as date) as extract_date,
+    cast(status as varchar) as status,
+    cast(reason_vi as varchar) as reason_vi,
+    cast(reason_en as varchar) as reason_en,
+    cast(rows_in as integer) as rows_in,
+    cast(loaded_at as timestamp) as loaded_at,
+    cast(file_format as varchar) as file_format,
+    cast(encoding as varchar) as encoding,
+    cast(separator as varchar) as separator,
+    cast(header_row as integer) as header_row,
+    cast(unknown_columns as varchar) as unknown_columns,
+    cast(raw_path as varchar) as raw_path
+from source

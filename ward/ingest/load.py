@@ -1,0 +1,386 @@
+"""Ingest the landing folder: every new file into the raw lake, every file once into the ledger.
+
+`ingest_landing(settings)` walks `landing/<source>/` for each source. A file whose bytes the ledger
+already knows for that source is not read again (a new path with known bytes gets one `duplicate`
+row). A new file is read (CSV or xlsx), checked against the raw contract and written to
+`raw/<source>/<sha256>.parquet`; a file that cannot be taken is `rejected` with a reason in Vietnamese
+and English, and a copy is set aside in `rejected/<source>/` with `<name>.reason.txt` beside it.
+Nothing in landing/ is ever modified. Logs and the report name files and headers, never cell values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from ward.ingest import rejections
+from ward.ingest.contracts import contract_failures, empty_raw_frame, raw_columns
+from ward.ingest.csv_reader import read_csv
+from ward.ingest.extract_date import extract_date
+from ward.ingest.grid import HEADER_SEARCH_ROWS, HeaderNotFound
+from ward.ingest.headers import HeaderMapping, belongs_elsewhere, map_headers
+from ward.ingest.ledger import LedgerRow, append_ledger, read_ledger, write_parquet_atomically
+from ward.ingest.raw_frame import Lineage, data_rows, to_raw_frame
+from ward.ingest.rejections import Reason, Rejection
+from ward.ingest.xlsx_reader import OLE_MAGIC, ZIP_MAGIC, read_xlsx
+from ward.settings import Settings
+from ward.sources import SOURCES
+
+log = logging.getLogger(__name__)
+
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+EMPTY_RAW_NAME = "_empty.parquet"
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}  # the ledger's `separator`
+
+# Report statuses: the ledger's three, plus files seen but not recorded.
+KNOWN = "known"  # bytes already in the ledger at this path: nothing to do
+SKIPPED = "skipped"  # outside the known source folders: reported, not read
+ERROR = "error"  # a fault of ours (not of the file): not recorded, retried on the next run
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    source: str | None
+    source_file: str  # path under landing/
+    status: str  # loaded / rejected / duplicate / known / skipped / error
+    rows_in: int | None = None
+    reason_en: str | None = None
+    reason_vi: str | None = None
+    kind: str | None = None  # rejection kind (empty_file, wrong_source, ...)
+    sha256: str | None = None
+    unknown_columns: tuple[str, ...] = ()
+    raw_path: str | None = None  # relative to the data root
+
+
+@dataclass
+class IngestReport:
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        counts = {s: 0 for s in ("loaded", "rejected", "duplicate", KNOWN, SKIPPED, ERROR)}
+        for outcome in self.files:
+            counts[outcome.status] += 1
+        counts["rows_in"] = sum(f.rows_in or 0 for f in self.files if f.status == "loaded")
+        return counts
+
+
+# Walking the landing folder ------------------------------------------------------------------------
+
+
+def _ignored(name: str) -> bool:
+    lower = name.lower()
+    return name.startswith((".", "~$")) or lower.endswith(".reason.txt")
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    for entry in sorted(folder.iterdir()):
+        if _ignored(entry.name):
+            continue
+        if entry.is_dir():
+            yield from _files_under(entry)
+        elif entry.is_file():
+            yield entry
+
+
+def _delivery_order(path: Path) -> tuple[int, str]:
+    try:
+        return path.stat().st_mtime_ns, path.name
+    except OSError:
+        return 0, path.name
+
+
+def _landing_entries(landing: Path) -> Iterator[tuple[str | None, Path]]:
+    """(source, file) for files to read; (None, file) for files outside the known folders."""
+    if not landing.is_dir():
+        return
+    for entry in sorted(landing.iterdir()):
+        if _ignored(entry.name):
+            continue
+        if entry.is_dir() and entry.name in SOURCES:
+            # Oldest first, so of two identical files the one delivered first is the original.
+            for child in sorted(entry.iterdir(), key=_delivery_order):
+                if _ignored(child.name):
+                    continue
+                if child.is_file():
+                    yield entry.name, child
+                elif child.is_dir():
+                    yield from ((None, f) for f in _files_under(child))
+        elif entry.is_dir():
+            yield from ((None, f) for f in _files_under(entry))
+        elif entry.is_file():
+            yield None, entry
+
+
+# Reading one file -------------------------------------------------------------------------------------
+
+
+def _file_format(name: str, data: bytes, f: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if not data:
+        raise Rejection(rejections.empty_file(f))
+    known = (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".xls")
+    if suffix not in known:
+        raise Rejection(rejections.unsupported_format(f, f"'{suffix}'" if suffix else "no file extension"))
+    if data.startswith(ZIP_MAGIC):
+        return "xlsx"  # also an .xlsx saved under a .csv or .xls name
+    if data.startswith(OLE_MAGIC):
+        raise Rejection(rejections.legacy_excel(f))
+    if suffix in XLSX_SUFFIXES:
+        raise Rejection(rejections.damaged_excel(f))
+    head = data[:2048].lower()
+    if suffix == ".xls" and (b"<html" in head or b"<table" in head or b"<?xml" in head):
+        raise Rejection(rejections.unsupported_format(f, "a web page or XML saved with an .xls name"))
+    return "csv"  # .csv, .txt, .tsv, and text saved with an .xls name
+
+
+@dataclass
+class _Read:
+    """What is known about a file so far; filled in as reading goes, kept when it is rejected."""
+
+    file_format: str | None = None
+    encoding: str | None = None
+    separator: str | None = None
+    header_row: int | None = None
+    unknown: tuple[str, ...] | None = None  # None until the header row is read
+
+
+def _read_file(source: str, data: bytes, f: str, read: _Read) -> tuple[pl.DataFrame, HeaderMapping]:
+    """The data rows of a delivered file and its header mapping, or `Rejection` saying why not."""
+    read.file_format = _file_format(f, data, f)
+    try:
+        grid = read_csv(data, f) if read.file_format == "csv" else read_xlsx(data, f)
+    except HeaderNotFound:
+        raise Rejection(rejections.no_header(f, source, HEADER_SEARCH_ROWS)) from None
+    read.encoding, read.separator, read.header_row = grid.encoding, grid.separator, grid.header_row
+    mapping = map_headers(grid.headers, source)
+    read.unknown = mapping.unknown
+    rows = data_rows(grid)
+    actual = belongs_elsewhere(grid.headers, source)
+    if actual is not None:
+        raise Rejection(rejections.wrong_source(f, source, actual), rows.height)
+    if mapping.missing_required:
+        raise Rejection(rejections.missing_columns(f, source, mapping.missing_required), rows.height)
+    if grid.rows.height == 0:
+        raise Rejection(rejections.header_only(f), 0)
+    if rows.height == 0:
+        raise Rejection(rejections.no_data_rows(f), 0)
+    return rows, mapping
+
+
+class ContractViolation(Exception):
+    """The raw frame built from a file breaks the raw contract: a fault of ours, not of the file."""
+
+
+# The run ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Known:
+    """The ledger as lookups: paths already recorded, and the first file seen with given bytes."""
+
+    recorded: set[tuple[str, str, str]]  # (source, source_file, sha256)
+    first: dict[tuple[str, str], tuple[str, str, datetime]]  # (source, sha) → (file, status, when)
+
+    @classmethod
+    def of(cls, ledger: pl.DataFrame) -> _Known:
+        known = cls(set(), {})
+        for row in ledger.iter_rows(named=True):
+            known.add(row)
+        return known
+
+    def add(self, row: dict) -> None:
+        self.recorded.add((row["source"], row["source_file"], row["sha256"]))
+        if row["status"] != "duplicate":
+            key = (row["source"], row["sha256"])
+            self.first.setdefault(key, (row["source_file"], row["status"], row["loaded_at"]))
+
+
+def _utc_naive(now: datetime | None) -> datetime:
+    now = now or datetime.now(UTC)
+    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+@contextlib.contextmanager
+def _run_lock(settings: Settings):
+    """One ingest at a time (a sensor run and a manual run must not both append to the ledger)."""
+    settings.raw_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.raw_dir / ".ingest.lock", "w") as handle:
+        try:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except ImportError:  # not on POSIX: no lock
+            pass
+        yield
+
+
+def ensure_empty_raw(settings: Settings) -> None:
+    """`raw/<source>/_empty.parquet` with the full column set, so dbt's glob never comes up empty."""
+    for source in SOURCES:
+        path = settings.raw_source_dir(source) / EMPTY_RAW_NAME
+        with contextlib.suppress(Exception):
+            if dict(pl.read_parquet_schema(path)) == raw_columns(source):
+                continue
+        write_parquet_atomically(empty_raw_frame(source), path)
+
+
+def _relative(settings: Settings, path: Path) -> str:
+    return path.relative_to(settings.data_dir).as_posix()
+
+
+def _set_aside(settings: Settings, source: str, name: str, data: bytes, sha: str, reason: Reason) -> Path:
+    folder = settings.rejected_dir / source
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() != sha:
+        target = folder / f"{Path(name).stem}.{sha[:12]}{Path(name).suffix}"
+    tmp = folder / f".{target.name}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    note = target.with_name(f"{target.name}.reason.txt")
+    note.write_text(f"{reason.vi}\n\n{reason.en}\n\nsha256: {sha}\n", encoding="utf-8")
+    return target
+
+
+def _ingest_file(
+    settings: Settings, source: str, path: Path, known: _Known, now: datetime
+) -> tuple[FileOutcome, LedgerRow | None]:
+    f = f"{source}/{path.name}"
+    mtime = path.stat().st_mtime
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if (source, f, sha) in known.recorded:
+        return FileOutcome(
+            source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=sha
+        ), None
+    when, _ = extract_date(path, mtime)
+    base = {"source": source, "file_name": path.name, "source_file": f, "sha256": sha, "extract_date": when}
+    if (source, sha) in known.first:
+        original, status, received = known.first[(source, sha)]
+        reason = rejections.duplicate(f, original, status, _day(received))
+        row = LedgerRow(
+            **base, status="duplicate", reason_vi=reason.vi, reason_en=reason.en, rows_in=None, loaded_at=now
+        )
+        return FileOutcome(source, f, "duplicate", None, reason.en, reason.vi, reason.kind, sha), row
+
+    read = _Read()
+    try:
+        rows, mapping = _read_file(source, data, f, read)
+    except Rejection as rejection:
+        reason = rejection.reason
+        _set_aside(settings, source, path.name, data, sha, reason)
+        row = LedgerRow(
+            **base,
+            status="rejected",
+            reason_vi=reason.vi,
+            reason_en=reason.en,
+            rows_in=rejection.rows_in,
+            loaded_at=now,
+            **_grid_details(read),
+        )
+        unknown = read.unknown or ()
+        outcome = FileOutcome(
+            source, f, "rejected", rejection.rows_in, reason.en, reason.vi, reason.kind, sha, unknown
+        )
+        return outcome, row
+    del data  # a big file's bytes are not needed any more (peak memory)
+    frame = to_raw_frame(rows, mapping, Lineage(source, f, sha, when, now))
+    del rows
+    failures = contract_failures(source, frame)
+    if failures:  # not recorded, not set aside: the file is tried again once the fault is fixed
+        raise ContractViolation("; ".join(failures))
+    raw_path = settings.raw_source_dir(source) / f"{sha}.parquet"
+    write_parquet_atomically(frame, raw_path)
+    relative = _relative(settings, raw_path)
+    row = LedgerRow(
+        **base,
+        status="loaded",
+        reason_vi=None,
+        reason_en=None,
+        rows_in=frame.height,
+        loaded_at=now,
+        raw_path=relative,
+        **_grid_details(read),
+    )
+    return FileOutcome(
+        source, f, "loaded", frame.height, sha256=sha, unknown_columns=read.unknown or (), raw_path=relative
+    ), row
+
+
+def _day(moment: datetime | date | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else "?"
+
+
+def _grid_details(read: _Read) -> dict:
+    unknown = None if read.unknown is None else json.dumps(list(read.unknown), ensure_ascii=False)
+    return {
+        "file_format": read.file_format,
+        "encoding": read.encoding,
+        "separator": SEPARATOR_NAMES.get(read.separator or ""),
+        "header_row": read.header_row,
+        "unknown_columns": unknown,
+    }
+
+
+def ingest_landing(settings: Settings, now: datetime | None = None) -> IngestReport:
+    """Read every new landing file into the raw lake and record every file in the ledger.
+
+    `now` (default: the current time) is the run's `loaded_at`; naive means UTC. The ledger is
+    written once, at the end of the run (also when the run fails half-way): a run killed before that
+    leaves raw files the ledger does not know, which the next run simply writes again (same names).
+    """
+    now = _utc_naive(now)
+    report = IngestReport()
+    with _run_lock(settings):
+        ensure_empty_raw(settings)
+        known = _Known.of(read_ledger(settings))
+        new_rows: list[LedgerRow] = []
+        try:
+            for source, path in _landing_entries(settings.landing_dir):
+                outcome, row = _ingest_entry(settings, source, path, known, now)
+                if row is not None:
+                    new_rows.append(row)
+                    known.add(asdict(row))
+                report.files.append(outcome)
+        finally:
+            append_ledger(settings, new_rows)
+    return report
+
+
+def _ingest_entry(
+    settings: Settings, source: str | None, path: Path, known: _Known, now: datetime
+) -> tuple[FileOutcome, LedgerRow | None]:
+    relative = path.relative_to(settings.landing_dir).as_posix()
+    if source is None:
+        folder = relative.rsplit("/", 1)[0] + "/" if "/" in relative else "landing/"
+        reason = rejections.unknown_folder(relative, folder)
+        log.warning("%s: skipped, outside the known folders", relative)
+        return FileOutcome(None, relative, SKIPPED, None, reason.en, reason.vi, reason.kind), None
+    try:
+        outcome, row = _ingest_file(settings, source, path, known, now)
+    except Exception as exc:  # a fault of ours or of the disk, not of the file: retry next run
+        # The exception's message may quote cell values: log its type only.
+        log.error("%s: not ingested (%s); will retry on the next run", relative, type(exc).__name__)
+        detail = f" ({exc})" if isinstance(exc, ContractViolation) else ""  # column: check names only
+        reason_en = (
+            f"Unexpected {type(exc).__name__}{detail} while ingesting: the file stays in landing/ and is "
+            "tried again on the next run; report this to the data team if it persists."
+        )
+        return FileOutcome(source, relative, ERROR, reason_en=reason_en), None
+    rows = f" ({outcome.rows_in} rows)" if outcome.rows_in is not None else ""
+    log.info("%s: %s%s", outcome.source_file, outcome.status, rows)
+    return outcome, row

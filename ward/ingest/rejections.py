@@ -1,0 +1,186 @@
+"""Why a file cannot be taken, in Vietnamese and English: which file, why, and what to do.
+
+Reasons name files, folders and column headers only, never a cell value (cells are personal data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ward.sources import SOURCES
+
+TITLE_VI = {
+    "citizens": "danh sách công dân",
+    "households": "danh sách hộ gia đình",
+    "service_records": "danh sách hồ sơ thủ tục hành chính",
+}
+TITLE_EN = {
+    "citizens": "citizens list",
+    "households": "households list",
+    "service_records": "list of administrative dossiers",
+}
+SUPPORTED_VI = "CSV (UTF-8) hoặc Excel .xlsx"
+SUPPORTED_EN = "CSV (UTF-8) or Excel .xlsx"
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str
+    vi: str
+    en: str
+
+
+class Rejection(Exception):
+    """A file that cannot be taken; raised by the readers, turned into a `rejected` ledger row."""
+
+    def __init__(self, reason: Reason, rows_in: int | None = None):
+        super().__init__(reason.en)
+        self.reason = reason
+        self.rows_in = rows_in
+
+
+def _headers(source: str, columns: list[str]) -> str:
+    by_name = {c.name: c for c in SOURCES[source].columns}
+    return ", ".join(f"'{by_name[c].header}' ({c})" for c in columns)
+
+
+def empty_file(f: str) -> Reason:
+    return Reason(
+        "empty_file",
+        f"Tệp {f} rỗng (0 byte): hãy tải lại tệp từ hệ thống và đặt lại vào thư mục.",
+        f"File {f} is empty (0 bytes): download it again from the source system and drop it again.",
+    )
+
+
+def unsupported_format(f: str, what: str) -> Reason:
+    return Reason(
+        "unsupported_format",
+        f"Tệp {f} không phải tệp {SUPPORTED_VI} ({what}): hãy xuất danh sách ra {SUPPORTED_VI} "
+        "rồi đặt tệp đó vào thư mục.",
+        f"File {f} is not a {SUPPORTED_EN} file ({what}): export the list as {SUPPORTED_EN} "
+        "and drop that file instead.",
+    )
+
+
+def legacy_excel(f: str) -> Reason:
+    return Reason(
+        "legacy_excel",
+        f"Tệp {f} là sổ Excel 97–2003 (.xls) hoặc sổ Excel có mật khẩu: hãy mở bằng Excel, bỏ mật khẩu "
+        "nếu có, lưu lại dạng .xlsx (Excel Workbook) rồi đặt tệp mới vào thư mục.",
+        f"File {f} is an Excel 97–2003 (.xls) or password-protected workbook: open it in Excel, remove "
+        "any password, save it as .xlsx (Excel Workbook) and drop the new file.",
+    )
+
+
+def damaged_excel(f: str) -> Reason:
+    return Reason(
+        "unreadable",
+        f"Tệp {f} không mở được như một sổ Excel .xlsx (tệp có thể bị hỏng hoặc tải về chưa hết): "
+        "hãy tải lại hoặc mở bằng Excel và lưu lại dạng .xlsx rồi đặt tệp mới vào thư mục.",
+        f"File {f} cannot be opened as an Excel .xlsx workbook (it may be damaged or partly "
+        "downloaded): download it again, or open it in Excel and save it as .xlsx, and drop the new file.",
+    )
+
+
+def binary_file(f: str) -> Reason:
+    return Reason(
+        "unreadable",
+        f"Tệp {f} không phải tệp văn bản CSV (có dữ liệu nhị phân): hãy xuất danh sách ra "
+        f"{SUPPORTED_VI} rồi đặt tệp đó vào thư mục.",
+        f"File {f} is not a CSV text file (it holds binary data): export the list as {SUPPORTED_EN} "
+        "and drop that file instead.",
+    )
+
+
+def undecodable(f: str) -> Reason:
+    return Reason(
+        "undecodable",
+        f"Tệp {f} không đọc được theo bảng mã UTF-8, UTF-16 hay Windows-1258: hãy mở bằng Excel, "
+        "lưu lại dạng 'CSV UTF-8 (Comma delimited)' rồi đặt tệp mới vào thư mục.",
+        f"File {f} cannot be decoded as UTF-8, UTF-16 or Windows-1258 text: open it in Excel, save it "
+        "as 'CSV UTF-8 (Comma delimited)' and drop the new file.",
+    )
+
+
+def unparseable_csv(f: str) -> Reason:
+    return Reason(
+        "unreadable",
+        f"Tệp {f} không đọc được như tệp CSV: hãy mở bằng Excel, lưu lại dạng 'CSV UTF-8' hoặc .xlsx "
+        "rồi đặt tệp mới vào thư mục.",
+        f"File {f} cannot be read as CSV: open it in Excel, save it as 'CSV UTF-8' or .xlsx and drop "
+        "the new file.",
+    )
+
+
+def no_header(f: str, source: str, lines: int) -> Reason:
+    example = ", ".join([f"'{c.header}'" for c in SOURCES[source].columns if c.required][:3])
+    return Reason(
+        "header_not_recognised",
+        f"Tệp {f} không có dòng tiêu đề cột nhận ra được: trong {lines} dòng đầu không dòng nào có các "
+        f"tiêu đề của {TITLE_VI[source]} (ví dụ {example}). Hãy xuất lại danh sách với dòng tiêu đề cột "
+        "như hệ thống quốc gia (nếu chữ bị lỗi phông, hãy lưu lại dạng 'CSV UTF-8') rồi đặt tệp mới vào "
+        "thư mục.",
+        f"File {f} has no recognisable header row: none of its first {lines} lines holds the column "
+        f"headers of a {TITLE_EN[source]} (e.g. {example}). Export the list again with the column "
+        "header row the national system writes (if the letters look garbled, save it as 'CSV UTF-8') "
+        "and drop the new file.",
+    )
+
+
+def wrong_source(f: str, source: str, actual: str) -> Reason:
+    return Reason(
+        "wrong_source",
+        f"Tệp {f} là {TITLE_VI[actual]}, không phải {TITLE_VI[source]}: hãy chuyển sang thư mục {actual}/.",
+        f"File {f} is a {TITLE_EN[actual]}, not a {TITLE_EN[source]}: move it to the {actual}/ folder.",
+    )
+
+
+def missing_columns(f: str, source: str, columns: list[str]) -> Reason:
+    names = _headers(source, columns)
+    return Reason(
+        "missing_required_columns",
+        f"Tệp {f} thiếu cột bắt buộc {names}: hãy xuất lại {TITLE_VI[source]} có đủ các cột này rồi "
+        "đặt tệp mới vào thư mục.",
+        f"File {f} lacks the required column(s) {names}: export the {TITLE_EN[source]} again with "
+        "these columns and drop the new file.",
+    )
+
+
+def header_only(f: str) -> Reason:
+    return Reason(
+        "header_only",
+        f"Tệp {f} chỉ có dòng tiêu đề, không có dòng dữ liệu nào: hãy kiểm tra lại khi xuất danh sách "
+        "rồi đặt tệp có dữ liệu vào thư mục.",
+        f"File {f} has a header row but no data rows: check the export and drop a file that holds data.",
+    )
+
+
+def no_data_rows(f: str) -> Reason:
+    return Reason(
+        "no_data_rows",
+        f"Tệp {f} không có dòng dữ liệu nào dưới dòng tiêu đề (chỉ có dòng trống, dòng tổng hoặc chữ "
+        "ký): hãy kiểm tra lại khi xuất danh sách rồi đặt tệp có dữ liệu vào thư mục.",
+        f"File {f} has no data rows under its header (only blank, total or signature lines): check the "
+        "export and drop a file that holds data.",
+    )
+
+
+def duplicate(f: str, original: str, original_status: str, received: str) -> Reason:
+    status_vi = {"loaded": "đã nạp", "rejected": "đã bị từ chối"}.get(original_status, original_status)
+    return Reason(
+        "duplicate",
+        f"Tệp {f} trùng nội dung với tệp {original} nhận ngày {received} ({status_vi}): không đọc lại. "
+        "Có thể xóa bản sao này khỏi thư mục landing.",
+        f"File {f} has the same content as {original}, received on {received} ({original_status}): "
+        "it was not read again. This copy can be removed from the landing folder.",
+    )
+
+
+def unknown_folder(f: str, folder: str) -> Reason:
+    known = ", ".join(f"{s}/" for s in SOURCES)
+    return Reason(
+        "unknown_folder",
+        f"Tệp {f} nằm ngoài các thư mục đã biết ({folder}): không đọc. Hãy đặt tệp vào một trong các "
+        f"thư mục {known}.",
+        f"File {f} is outside the known folders ({folder}): not read. Put it into one of {known}.",
+    )
