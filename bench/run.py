@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench.baseline import run_baseline
 from bench.memory import MemorySampler
+from ward.cli.instance import use_ward_instance
 from ward.settings import REPO_ROOT, Settings
 
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -54,8 +55,8 @@ def bench_size(people: int, keep: bool) -> dict:
 
     data_dir = Path(tempfile.mkdtemp(prefix=f"ward-bench-{people}-"))
     settings = Settings(data_dir=data_dir, shared_export_key="bench-key-0123456789abcdef")
-    os.environ.update({**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)})
-    settings.dagster_home.mkdir(parents=True)
+    os.environ.update(settings.dbt_env())
+    use_ward_instance(settings)
     settings.build_db_path.parent.mkdir(parents=True)
     result: dict = {"people": people}
     with MemorySampler() as sampler:
@@ -77,7 +78,9 @@ def bench_size(people: int, keep: bool) -> dict:
         job = defs.resolve_job_def("ward_pipeline")
         started = time.perf_counter()
         with dg.DagsterInstance.get() as instance:
-            run = job.execute_in_process(instance=instance, raise_on_error=False)
+            run = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config={"loggers": {"bench": {}}}
+            )
         result["pipeline_seconds"] = time.perf_counter() - started
         result["pipeline_success"] = run.success
 

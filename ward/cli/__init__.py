@@ -34,8 +34,18 @@ def generate(
     if if_empty and landing.exists() and any(p.is_file() for p in landing.rglob("*")):
         console.print(f"{landing} already has files: nothing generated.")
         return
-    summary = generate_ward(data_dir, people=people, groups=groups, seed=seed)
-    console.print(f"Generated a ward of {people:,} people into {landing}: {summary}")
+    try:
+        summary = generate_ward(data_dir, people=people, groups=groups, seed=seed)
+    except FileExistsError:
+        console.print(
+            f"[red]{landing} already holds files[/]: the generator never mixes a synthetic ward into "
+            "real or earlier extracts. Use --if-empty, another --out, or empty that folder first."
+        )
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    console.print(f"Generated into {landing}: {summary}")
 
 
 @app.command()

@@ -270,7 +270,8 @@ def _dossier_frame(rng, ward: Ward, proc, channel, received, due_day, n: int) ->
     ids = applicants["citizen_id"].to_numpy().astype(object)
     names = applicants["full_name"].to_numpy().astype(object)
     raw_names = applicants["raw_name"].to_numpy().astype(object)
-    ids[outsider], raw_names[outsider] = _outsiders(rng, len(outsider))
+    ward_ids = np.sort(ward.persons["citizen_id"].cast(pl.Int64).to_numpy())
+    ids[outsider], raw_names[outsider] = _outsiders(rng, len(outsider), ward_ids)
     names[outsider] = [clean_name(v) for v in raw_names[outsider]]
     paper = channel != 1
     ids[paper & (rng.random(n) < PAPER_ID_MISSING_SHARE)] = None
@@ -301,17 +302,21 @@ def _dossier_frame(rng, ward: Ward, proc, channel, received, due_day, n: int) ->
     )
 
 
-def _outsiders(rng: np.random.Generator, k: int) -> tuple[list[str], list[str]]:
-    """IDs and names of applicants who are not ward citizens (people of neighbouring provinces)."""
+def _outsiders(rng: np.random.Generator, k: int, ward_ids: np.ndarray) -> tuple[list[str], list[str]]:
+    """IDs (of nobody in the ward: `ward_ids` sorted) and names of applicants who are not ward
+    citizens, people of neighbouring provinces."""
     ref = load_reference()
-    province = rng.choice(["030", "034", "036", "022", "001", "033"], size=k)
+    province = rng.choice([30, 34, 36, 22, 1, 33], size=k)
     year = rng.integers(1950, 2007, k)
     female = rng.random(k) < 0.5
-    g = (year // 100 - 19) * 2 + female
-    ids = [
-        f"{p}{gi}{y % 100:02d}{v:06d}"
-        for p, gi, y, v in zip(province, g, year, rng.integers(0, 10**6, k), strict=True)
-    ]
+    stem = province * 10**9 + ((year // 100 - 19) * 2 + female) * 10**8 + (year % 100) * 10**6
+    ids = stem + rng.integers(0, 10**6, k)
+    taken = ward_ids[np.minimum(np.searchsorted(ward_ids, ids), len(ward_ids) - 1)] == ids
+    while taken.any() or len(np.unique(ids)) < k:
+        ids = np.where(taken, stem + rng.integers(0, 10**6, k), ids)
+        _, first = np.unique(ids, return_index=True)
+        taken = ward_ids[np.minimum(np.searchsorted(ward_ids, ids), len(ward_ids) - 1)] == ids
+        taken[np.setdiff1d(np.arange(k), first)] = True
     surnames = rng.choice(len(ref.surnames), size=k, p=ref.surname_p)
     given = [
         ref.given_female[rng.integers(len(ref.given_female))]
@@ -319,4 +324,5 @@ def _outsiders(rng: np.random.Generator, k: int) -> tuple[list[str], list[str]]:
         else ref.given_male[rng.integers(len(ref.given_male))]
         for f in female
     ]
-    return ids, [f"{ref.surnames[s]} {g}" for s, g in zip(surnames, given, strict=True)]
+    names = [f"{ref.surnames[s]} {g}" for s, g in zip(surnames, given, strict=True)]
+    return [f"{v:012d}" for v in ids.tolist()], names
