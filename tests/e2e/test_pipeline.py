@@ -136,3 +136,24 @@ def test_a_second_run_on_the_same_landing_changes_nothing(ward_run):
     assert set(_mart(settings, "dim_citizen")["person_key"]) == keys_before
     deliveries = _mart(settings, "deliveries")
     assert deliveries.height == _truth(settings, "files").height  # no file recorded twice
+
+
+def test_group_worklist_lists_that_groups_open_problems(ward_run, tmp_path):
+    from ward.cli.worklist import write_worklist
+
+    settings, _, _ = ward_run
+    quarantine = _mart(settings, "quarantine")
+    dirt = pl.read_csv(settings.truth_dir / "dirt.csv", infer_schema_length=0)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        group, expected = con.execute(
+            "select s.residential_group_no, count(*) from marts.quarantine q "
+            "join staging.stg_landing__citizens s using (source_file, row_number) "
+            "where s.residential_group_no is not null group by 1 order by 2 desc limit 1"
+        ).fetchall()[0]
+    path = tmp_path / "to.xlsx"
+    rows = write_worklist(settings.warehouse_path, group, path)
+    sheet = pl.read_excel(path)
+    assert sheet.height == rows and rows >= expected
+    assert {"Việc cần làm", "Tệp", "Dòng", "Lý do", "Giá trị đúng (điền vào)"} <= set(sheet.columns)
+    assert (sheet["Việc cần làm"] == "Phải sửa và gửi lại").sum() == expected
+    assert quarantine.height > 0 and dirt.height > 0

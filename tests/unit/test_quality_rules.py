@@ -81,7 +81,13 @@ BAD = {
 def _stage(con, raw_dir, source: str, rows: list[dict]) -> None:
     frame = pl.DataFrame(
         [
-            {**row, "source_file": f"{source}/a.csv", "row_number": i, "loaded_at": LOADED}
+            {
+                **row,
+                "source_file": f"{source}/a.csv",
+                "row_number": i,
+                "loaded_at": LOADED,
+                "file_sha256": "h1",
+            }
             for i, row in enumerate(rows, start=1)
         ]
     )
@@ -96,6 +102,7 @@ def _stage(con, raw_dir, source: str, rows: list[dict]) -> None:
             **{c: [str(row.get(c.replace("_at", "_at_raw"), "x")) for row in rows]
                for c in SOURCES[source].column_names},
             "_source_file": [f"{source}/a.csv"] * len(rows),
+            "_file_sha256": ["h1"] * len(rows),
             "_row_number": list(range(1, len(rows) + 1)),
         }
     )  # fmt: skip

@@ -32,7 +32,8 @@ create or replace table quality.row_issues (
     outcome varchar not null,
     reason_vi varchar not null,
     reason_en varchar not null,
-    first_seen_at timestamp
+    first_seen_at timestamp,
+    file_sha256 varchar  -- which delivery of source_file (a path may be re-delivered with new bytes)
 )
 """
 
@@ -92,7 +93,7 @@ def _issue_select(rule: Rule, relation: str, columns: set[str], where: str) -> s
         select {_sql_literal(rule.source)}, source_file, row_number, {_sql_literal(rule.code)},
                {_sql_literal(rule.column)}, {value}, {_sql_literal(rule.outcome)},
                {render_reason(rule.reason_vi, columns)}, {render_reason(rule.reason_en, columns)},
-               loaded_at
+               loaded_at, file_sha256
         from {relation}
         where {where}
     """
@@ -104,17 +105,17 @@ def _duplicate_rows_relation(rule: Rule, raw_dir: Path, staged: str) -> str:
     glob = _sql_literal(str(raw_dir / rule.source / "*.parquet"))
     return f"""(
         with delivered as (
-            select _source_file as source_file, _row_number as row_number,
+            select _file_sha256 as file_sha256, _row_number as row_number,
                    md5(concat_ws(chr(31), {cells})) as row_hash
             from read_parquet({glob}, union_by_name = true)
         ), ranked as (
-            select source_file, row_number,
-                   min(row_number) over (partition by source_file, row_hash) as first_row_number
+            select file_sha256, row_number,
+                   min(row_number) over (partition by file_sha256, row_hash) as first_row_number
             from delivered
         )
         select s.*, r.first_row_number
         from {staged} as s
-        join ranked as r using (source_file, row_number)
+        join ranked as r using (file_sha256, row_number)
     )"""
 
 
