@@ -46,7 +46,7 @@ order by p.action desc, p.source_file, p.row_number, p.rule
 
 def group_worklist(warehouse: Path, group: int) -> pl.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(WORKLIST_SQL, [group]).pl()
+        return con.sql(WORKLIST_SQL, params=[group]).pl()
 
 
 def write_worklist(warehouse: Path, group: int, xlsx: Path) -> int:

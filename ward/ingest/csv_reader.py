@@ -74,10 +74,35 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _from_text(text: str, encoding: str, f: str) -> Decoded:
-    if "\x00" in text:
-        raise Rejection(rejections.binary_file(f))
-    return Decoded(unicodedata.normalize("NFC", text).encode("utf-8"), encoding, True, True)
+def _transcode(data: bytes, encoding: str, f: str) -> Decoded:
+    """UTF-16 or Windows-1258 bytes as UTF-8, a chunk at a time, so a big file is never held whole
+    as a Python str (2–4 bytes a character).
+
+    Text that is already NFC is marked so; otherwise NFC is left to `nfc_cells`, column by column in
+    polars, which is far faster than normalising the whole text in Python. Chunks end at a line end
+    (NFC never composes across one), so checking each chunk checks the whole text.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    view = memoryview(data)
+    parts: list[bytes] = []
+    normalised = True
+    pending = ""
+    try:
+        for start in range(0, len(data), _CHUNK):
+            final = start + _CHUNK >= len(data)
+            text = pending + decoder.decode(view[start : start + _CHUNK], final=final)
+            if not final:
+                cut = text.rfind("\n") + 1
+                text, pending = text[:cut], text[cut:]
+            if "\x00" in text:
+                raise Rejection(rejections.binary_file(f))
+            normalised = normalised and unicodedata.is_normalized("NFC", text)
+            parts.append(text.encode("utf-8"))
+    except UnicodeDecodeError:
+        raise Rejection(rejections.undecodable(f)) from None
+    finally:
+        view.release()
+    return Decoded(b"".join(parts), encoding, True, normalised)
 
 
 def _sample(payload: bytes) -> bytes:
@@ -99,17 +124,9 @@ def decode(data: bytes, f: str, verify: bool = False) -> Decoded:
             raise Rejection(rejections.undecodable(f))
         decoded = Decoded(data, "utf-8-sig", verify, False)
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise Rejection(rejections.undecodable(f)) from None
-        decoded = _from_text(text, "utf-16", f)
+        decoded = _transcode(data, "utf-16", f)
     elif (utf16 := _utf16_without_bom(data)) is not None:
-        try:
-            text = data.decode(utf16)
-        except UnicodeDecodeError:
-            raise Rejection(rejections.undecodable(f)) from None
-        decoded = _from_text(text, utf16, f)
+        decoded = _transcode(data, utf16, f)
     elif b"\x00" in data:
         raise Rejection(rejections.binary_file(f))
     elif _valid_utf8(sample := _sample(data), final=len(sample) == len(data)):
@@ -126,11 +143,7 @@ def decode(data: bytes, f: str, verify: bool = False) -> Decoded:
 
 
 def decode_cp1258(data: bytes, f: str) -> Decoded:
-    try:
-        text = data.decode("cp1258")
-    except UnicodeDecodeError:
-        raise Rejection(rejections.undecodable(f)) from None
-    return _mac_line_ends(_from_text(text, "cp1258", f))
+    return _mac_line_ends(_transcode(data, "cp1258", f))
 
 
 def _mac_line_ends(decoded: Decoded) -> Decoded:
