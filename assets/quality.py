@@ -5,6 +5,7 @@ import duckdb
 
 from assets.dbt import staging_key
 from orchestration.resources import WardResource
+from ward.publish.exports import record_export_state
 from ward.quality.evaluate import evaluate_rules, record_gx_outcomes
 from ward.quality.gx_validation import run_gx
 from ward.quality.rules import STAGED_MODELS, load_rules
@@ -25,6 +26,7 @@ def row_issues(context: dg.AssetExecutionContext, ward: WardResource) -> dg.Mate
     rules = load_rules()
     with duckdb.connect(str(settings.build_db_path)) as con:
         results = evaluate_rules(con, settings.raw_dir, rules)
+        record_export_state(con, settings.exports_dir)  # for mart_data_quality's dung_chung
     runnable = tuple(r.rule for r in results if not r.error)
     gx_outcomes, docs = run_gx(settings.build_db_path, settings.quality_dir, runnable)
     with duckdb.connect(str(settings.build_db_path)) as con:

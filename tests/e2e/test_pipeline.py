@@ -136,6 +136,30 @@ def test_a_second_run_on_the_same_landing_changes_nothing(ward_run):
     assert set(_mart(settings, "dim_citizen")["person_key"]) == keys_before
     deliveries = _mart(settings, "deliveries")
     assert deliveries.height == _truth(settings, "files").height  # no file recorded twice
+    # The first run's exports were current when the second run scored what apps can read.
+    assert _ward_metric(settings, "exports_current") == 1.0
+
+
+def _ward_metric(settings: Settings, metric: str, source: str = "all") -> float:
+    quality = _mart(settings, "mart_data_quality")
+    row = quality.filter(
+        (pl.col("metric") == metric) & (pl.col("source") == source) & pl.col("residential_group_no").is_null()
+    )
+    assert row.height == 1, metric
+    return row["value"][0]
+
+
+def test_data_quality_scorecard_scores_all_six_dimensions(ward_run):
+    settings, _, _ = ward_run
+    quality = _mart(settings, "mart_data_quality")
+    assert set(quality["dimension"]) == {"dung", "du", "sach", "song", "thong_nhat", "dung_chung"}
+    shares = quality.filter(pl.col("metric") != "days_since_latest_extract")["value"].drop_nulls()
+    assert shares.min() >= 0 and shares.max() <= 1
+    # Every planted junk row breaks a rule, so correctness is below 1 but most rows pass.
+    assert 0.9 < _ward_metric(settings, "rows_passing_rules") < 1
+    # The generator lists every resident's household in the same-date households snapshot.
+    assert _ward_metric(settings, "citizens_matched_to_households", "citizens") == 1.0
+    assert _ward_metric(settings, "exports_current") in (0.0, 1.0)
 
 
 def test_group_worklist_lists_that_groups_open_problems(ward_run, tmp_path):

@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from tests.fixtures.raw_lake import create_row_issues, write_raw_lake
+from ward.publish.exports import record_export_state
 from ward.quality.evaluate import evaluate_rules
 from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR
 
@@ -183,6 +184,7 @@ def built(tmp_path_factory):
     assert phase1.returncode == 0, phase1.stdout[-5000:]
     with duckdb.connect(str(build_db)) as con:
         results = evaluate_rules(con, raw_dir)
+        record_export_state(con, data_dir / "exports")
     assert {r.rule.code: r.error for r in results if r.error} == {}
     start = time.perf_counter()
     phase2 = dbt(env, "build", "--selector", "downstream")

@@ -14,6 +14,7 @@ import tempfile
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
+from unittest import mock
 
 import hypothesis
 import openpyxl
@@ -22,6 +23,7 @@ import pytest
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from ward.ingest import csv_reader
 from ward.ingest.contracts import raw_columns, raw_schema
 from ward.ingest.extract_date import date_from_name, extract_date
 from ward.ingest.grid import is_footer_text
@@ -414,6 +416,35 @@ def test_stray_quote_and_quoted_empty_cells(settings):
     assert frame["full_name"][2] == 'Lê "Bé" Khỏe' and frame["ethnicity"][0] is None
 
 
+def test_stray_quote_in_a_title_line_does_not_hide_the_header(settings):
+    rows = table()
+    rows[2] = [*rows[2], "surplus"]  # an over-long row too: polars refuses, the csv module reads on
+    text = '"DANH SÁCH CÔNG DÂN (tổ 3\n' + csv_text(rows)
+    drop(settings, "citizens/title_quote.csv", text.encode())
+    report = ingest_landing(settings, now=NOW)
+    assert_loaded(report, "citizens/title_quote.csv", 3)
+    assert canonical(raw(settings, report, "citizens/title_quote.csv")) == expected_cells()
+    assert ledger_row(settings, "citizens/title_quote.csv")["header_row"] == 2
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+@pytest.mark.parametrize("encoding", ["cp1258", "utf-16", "utf-16-be-bom"])
+def test_transcoding_in_chunks_keeps_characters_split_across_chunks(settings, monkeypatch, chunk, encoding):
+    monkeypatch.setattr(csv_reader, "_CHUNK", chunk)
+    text = csv_text(table(), "\t" if encoding.startswith("utf-16") else ";")
+    if encoding == "cp1258":
+        content = to_cp1258(text)
+    elif encoding == "utf-16":
+        content = unicodedata.normalize("NFD", text).encode("utf-16")
+    else:
+        content = b"\xfe\xff" + text.encode("utf-16-be")
+    drop(settings, "citizens/chunked.csv", content)
+    report = ingest_landing(settings, now=NOW)
+    frame = raw(settings, report, "citizens/chunked.csv")
+    assert canonical(frame) == expected_cells()
+    assert all(unicodedata.is_normalized("NFC", v) for v in frame["full_name"])
+
+
 # Extract date ----------------------------------------------------------------------------------------
 
 
@@ -571,6 +602,23 @@ def test_unreadable_files(settings, name, content, kind, word):
     assert got.rows_in is None
 
 
+def test_xlsx_list_on_another_sheet_than_the_first(settings):
+    book = openpyxl.Workbook()
+    book.active.title = "Hướng dẫn"
+    book.active.append(["Trang này không có dữ liệu"])
+    listing = book.create_sheet("DS công dân")
+    for row in table():
+        listing.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    drop(settings, "citizens/two_sheets.xlsx", out.getvalue())
+    got = assert_rejected(
+        settings, ingest_landing(settings), "citizens/two_sheets.xlsx", "header_not_on_first_sheet"
+    )
+    assert "'DS công dân'" in got.reason_en and "'Hướng dẫn'" in got.reason_en
+    assert "'DS công dân'" in got.reason_vi
+
+
 def test_wrong_source(settings):
     households = [
         [c.header for c in HOUSEHOLDS.columns],
@@ -714,10 +762,11 @@ def to_cp1258_lossy(text: str) -> bytes:
     max_examples=60, deadline=None, database=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
 )
 @hypothesis.given(
-    files=st.lists(st.tuples(st.sampled_from(list(SOURCES)), landing_file()), min_size=1, max_size=3)
+    files=st.lists(st.tuples(st.sampled_from(list(SOURCES)), landing_file()), min_size=1, max_size=3),
+    chunk=st.sampled_from([3, 64, csv_reader._CHUNK]),  # decoding chunks split characters and lines
 )
-def test_no_landing_file_breaks_ingest(files):
-    with tempfile.TemporaryDirectory() as tmp:
+def test_no_landing_file_breaks_ingest(files, chunk):
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(csv_reader, "_CHUNK", chunk):
         settings = Settings(data_dir=Path(tmp))
         for i, (source, (name, content)) in enumerate(files):
             drop(settings, f"{source}/{i}_{name}", content)

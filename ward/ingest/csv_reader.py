@@ -160,9 +160,20 @@ class _Record:
     cells: list[str]
 
 
-def _sample_records(sample: str, separator: str) -> list[_Record]:
-    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=separator)
+def _sample_records(sample: str, separator: str, line_by_line: bool = False) -> list[_Record]:
+    """The first records of the sample; `line_by_line` parses each physical line alone, so that a
+    stray quote in a title line cannot swallow the header (a quoted line break is then cut)."""
     records: list[_Record] = []
+    if line_by_line:
+        lines = [line.removesuffix("\r") for line in sample.split("\n")[:HEADER_SEARCH_ROWS]]
+        for number, line in enumerate(lines, start=1):
+            try:
+                cells = next(csv.reader([line], delimiter=separator), [])
+            except csv.Error:
+                cells = line.split(separator)
+            records.append(_Record(number, number, cells))
+        return records
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=separator)
     previous = 0
     try:
         for cells in reader:
@@ -176,20 +187,24 @@ def _sample_records(sample: str, separator: str) -> list[_Record]:
 
 
 def _sniff(payload: bytes) -> tuple[str, _Record]:
-    """(separator, header record): the separator under which a header row holds most known headers."""
+    """(separator, header record): the separator under which a header row holds most known headers.
+
+    Records are parsed as CSV (quoted line breaks allowed); when that finds no header, each line is
+    parsed alone (a title line opening a quote it never closes)."""
     text = _sample(payload).decode("utf-8-sig", errors="ignore")
-    best: tuple[int, str, _Record] | None = None
-    for separator in SEPARATORS:
-        records = _sample_records(text, separator)
-        index = find_header_row([r.cells for r in records])
-        if index is None:
-            continue
-        score = count_known(records[index].cells)
-        if best is None or score > best[0]:
-            best = (score, separator, records[index])
-    if best is None:
-        raise HeaderNotFound
-    return best[1], best[2]
+    for line_by_line in (False, True):
+        best: tuple[int, str, _Record] | None = None
+        for separator in SEPARATORS:
+            records = _sample_records(text, separator, line_by_line)
+            index = find_header_row([r.cells for r in records])
+            if index is None:
+                continue
+            score = count_known(records[index].cells)
+            if best is None or score > best[0]:
+                best = (score, separator, records[index])
+        if best is not None:
+            return best[1], best[2]
+    raise HeaderNotFound
 
 
 def _empty_to_null(frame: pl.DataFrame) -> pl.DataFrame:
@@ -213,16 +228,20 @@ def _read_with_polars(payload: bytes, separator: str, skip_lines: int, width: in
     )
 
 
-def _read_with_csv_module(payload: bytes, separator: str) -> list[list[str]]:
+def _read_with_csv_module(payload: bytes, separator: str, skip_lines: int) -> list[list[str]]:
+    """The records after the first `skip_lines` physical lines (as polars' `skip_lines` counts)."""
     text = payload.decode("utf-8-sig")
+    start = 0
+    for _ in range(skip_lines):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return []
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize // 2 if sys.maxsize < 2**63 else 2**62)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        rows = list(reader)
+        return list(csv.reader(io.StringIO(text[start:], newline=""), delimiter=separator))
     finally:
         csv.field_size_limit(limit)
-    return rows
 
 
 def read_csv(data: bytes, f: str) -> Grid:
@@ -243,7 +262,7 @@ def _read(decoded: Decoded, f: str) -> Grid:
     except BaseException:  # polars refuses ragged or badly quoted rows (and may panic): read slowly
         if not decoded.verified and not _valid_utf8(decoded.payload):
             raise _InvalidUtf8 from None
-        headers, rows = _read_slowly(decoded.payload, separator, f)
+        headers, rows = _read_slowly(decoded.payload, separator, header.last_line, headers, f)
     rows = _empty_to_null(rows)
     return Grid(
         headers=headers,
@@ -255,20 +274,16 @@ def _read(decoded: Decoded, f: str) -> Grid:
     )
 
 
-def _read_slowly(payload: bytes, separator: str, f: str) -> tuple[list[str | None], pl.DataFrame]:
+def _read_slowly(
+    payload: bytes, separator: str, skip_lines: int, headers: list[str | None], f: str
+) -> tuple[list[str | None], pl.DataFrame]:
     """Python's csv module: it takes stray quotes, and over-long rows keep their surplus cells."""
     try:
-        records = _read_with_csv_module(payload, separator)
+        body = _read_with_csv_module(payload, separator, skip_lines)
     except (csv.Error, UnicodeDecodeError):
         raise Rejection(rejections.unparseable_csv(f)) from None
-    # Find the header again in this parse, so quoted line breaks above it cannot shift it.
-    index = find_header_row(records[:HEADER_SEARCH_ROWS])
-    if index is None:
-        raise HeaderNotFound
-    headers: list[str | None] = [unicodedata.normalize("NFC", h) or None for h in records[index]]
-    body = records[index + 1 :]
     width = max([len(headers), *map(len, body)])
-    headers += [None] * (width - len(headers))
+    headers = headers + [None] * (width - len(headers))
     rows = pl.DataFrame(
         [r + [None] * (width - len(r)) for r in body] if body else None,
         schema=dict.fromkeys(column_names(width), pl.String),

@@ -18,7 +18,15 @@ MAX_FOOTER_ROWS = 40  # totals, dates, signatures and signers' names under the d
 
 
 class HeaderNotFound(Exception):
-    """No row among a file's first `HEADER_SEARCH_ROWS` holds known headers."""
+    """No row among a file's first `HEADER_SEARCH_ROWS` holds known headers.
+
+    For a workbook: `sheet` is the first sheet's name, `found_on` another sheet that has a header row.
+    """
+
+    def __init__(self, sheet: str | None = None, found_on: str | None = None):
+        super().__init__(sheet, found_on)
+        self.sheet = sheet
+        self.found_on = found_on
 
 
 @dataclass

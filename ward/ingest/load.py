@@ -163,8 +163,14 @@ def _read_file(source: str, data: bytes, f: str, read: _Read) -> tuple[pl.DataFr
     read.file_format = _file_format(f, data, f)
     try:
         grid = read_csv(data, f) if read.file_format == "csv" else read_xlsx(data, f)
-    except HeaderNotFound:
-        raise Rejection(rejections.no_header(f, source, HEADER_SEARCH_ROWS)) from None
+    except HeaderNotFound as missing:
+        if missing.sheet is not None:
+            reason = rejections.no_header_on_first_sheet(
+                f, source, HEADER_SEARCH_ROWS, missing.sheet, missing.found_on
+            )
+        else:
+            reason = rejections.no_header(f, source, HEADER_SEARCH_ROWS)
+        raise Rejection(reason) from None
     read.encoding, read.separator, read.header_row = grid.encoding, grid.separator, grid.header_row
     mapping = map_headers(grid.headers, source)
     read.unknown = mapping.unknown

@@ -127,6 +127,31 @@ def no_header(f: str, source: str, lines: int) -> Reason:
     )
 
 
+def no_header_on_first_sheet(f: str, source: str, lines: int, sheet: str, found_on: str | None) -> Reason:
+    example = ", ".join([f"'{c.header}'" for c in SOURCES[source].columns if c.required][:3])
+    if found_on is not None:
+        return Reason(
+            "header_not_on_first_sheet",
+            f"Tệp {f}: danh sách nằm ở trang tính '{found_on}', không phải trang tính đầu tiên ('{sheet}'), "
+            f"mà chỉ trang tính đầu tiên được đọc. Hãy kéo trang tính '{found_on}' lên đầu (hoặc lưu riêng "
+            "trang tính đó thành một tệp .xlsx) rồi đặt tệp mới vào thư mục.",
+            f"File {f}: the list is on sheet '{found_on}', not on the first sheet ('{sheet}'), and only the "
+            f"first sheet is read. Move sheet '{found_on}' to the front (or save it alone as an .xlsx "
+            "file) and drop the new file.",
+        )
+    return Reason(
+        "header_not_recognised",
+        f"Tệp {f} không có dòng tiêu đề cột nhận ra được: trong {lines} dòng đầu của trang tính đầu tiên "
+        f"('{sheet}') không dòng nào có các tiêu đề của {TITLE_VI[source]} (ví dụ {example}). Hãy xuất "
+        "lại danh sách với dòng tiêu đề cột như hệ thống quốc gia, ở trang tính đầu tiên, rồi đặt tệp mới "
+        "vào thư mục.",
+        f"File {f} has no recognisable header row: none of the first {lines} rows of its first sheet "
+        f"('{sheet}') holds the column headers of a {TITLE_EN[source]} (e.g. {example}). Export the list "
+        "again with the column header row the national system writes, on the first sheet, and drop the "
+        "new file.",
+    )
+
+
 def wrong_source(f: str, source: str, actual: str) -> Reason:
     return Reason(
         "wrong_source",

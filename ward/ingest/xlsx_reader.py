@@ -79,6 +79,24 @@ def _iso_dates(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+MAX_SHEETS_LOOKED_AT = 10
+
+
+def _sheet_with_header(book: fastexcel.ExcelReader) -> str | None:
+    """The name of another sheet with a header row, when the first sheet has none (to say so)."""
+    for position, name in enumerate(book.sheet_names[1:MAX_SHEETS_LOOKED_AT], start=1):
+        try:
+            top = book.load_sheet(position, header_row=None, dtypes="string", n_rows=HEADER_SEARCH_ROWS)
+            rows = [list(r) for r in top.to_polars().iter_rows()]
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            continue
+        if find_header_row(rows) is not None:
+            return name
+    return None
+
+
 def read_xlsx(data: bytes, f: str) -> Grid:
     """Read a delivered .xlsx file (`f`, its path under landing/, names it in reasons)."""
     if data.startswith(OLE_MAGIC):
@@ -99,7 +117,7 @@ def read_xlsx(data: bytes, f: str) -> Grid:
     top = [list(r) for r in sheet.head(HEADER_SEARCH_ROWS).iter_rows()]
     index = find_header_row(top)
     if index is None:
-        raise HeaderNotFound
+        raise HeaderNotFound(book.sheet_names[0], _sheet_with_header(book))
     headers = [unicodedata.normalize("NFC", c) if c and c.strip() else None for c in top[index]]
     body = sheet.slice(index + 1)
     rows = nfc_cells(_iso_dates(body))

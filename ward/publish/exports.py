@@ -128,3 +128,36 @@ def export_marts(build_db: Path, exports_dir: Path, shared_key: str | None) -> E
         _write_manifest(shared_dir, shared_files, extract_dates, tier="shared")
     swap_symlink(exports_dir, version)
     return report
+
+
+EXPORT_STATE_DDL = """
+create or replace table quality.export_state (
+    mart varchar not null,
+    source varchar not null,
+    latest_extract_date date,
+    exported_at timestamp
+)
+"""
+
+
+def record_export_state(con: duckdb.DuckDBPyConnection, exports_dir: Path) -> int:
+    """What downstream apps can read right now: quality.export_state, from the live manifest.
+
+    One row per (mart, source) with the latest extract of that source the mart was built from;
+    empty before the first export. mart_data_quality scores `dung_chung` from it.
+    """
+    con.execute("create schema if not exists quality")
+    con.execute(EXPORT_STATE_DDL)
+    manifest_path = exports_dir / "manifest.json"
+    if not manifest_path.exists():
+        return 0
+    manifest = json.loads(manifest_path.read_text())
+    rows = [
+        [entry["file"].removesuffix(".parquet"), source, max(dates), manifest["created_at"]]
+        for entry in manifest["files"]
+        for source, dates in manifest.get("extract_dates", {}).items()
+        if dates
+    ]
+    if rows:
+        con.executemany("insert into quality.export_state values (?, ?, ?, ?)", rows)
+    return len(rows)

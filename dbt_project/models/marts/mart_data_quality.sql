@@ -5,13 +5,21 @@
 --   du          required_fields_filled      share of required cells (ward/sources.py) delivered non-empty
 --   sach        rows_without_format_faults  share of rows whose every delivered cell could be read
 --   song        days_since_latest_extract   count: days from the source's latest extract to the build
+--   song        records_updated_last_12_months  share of the latest snapshot's persons / households
+--                                           (service records: dossiers) updated within 12 months of it
 --   thong_nhat  citizens_with_valid_id      share of persons of the latest snapshot with a valid
 --                                           12-digit personal ID (the spec's identity)
 --   thong_nhat  households_with_one_head    share of households (latest snapshot) with exactly one
 --                                           resident member whose relation is Chủ hộ
+--   thong_nhat  citizens_matched_to_households  share of persons of the latest snapshot whose household
+--                                           is in the households snapshot of the same date
+--   thong_nhat  applicants_matched_to_persons  share of dossiers whose applicant is a known person
 --   dung_chung  marts_with_rows             share of the six shared marts (dim_citizen, dim_household,
 --                                           mart_population_by_group, fct_service_record,
 --                                           mart_service_kpis, deliveries) this build published with rows
+--   dung_chung  exports_current             share of those marts in the exports downstream apps read at
+--                                           build time (exports/manifest.json) that were built from the
+--                                           latest extract of every source (0 before the first export)
 -- Row metrics also come for source `all` (every source's latest extract together, ward only).
 -- snapshot_date: the source's latest extract date (`all`: the latest citizens snapshot date).
 with
@@ -175,6 +183,105 @@ unified as (
     group by residential_group_no, is_ward
 ),
 
+latest_persons as (
+    select persons.*
+    from {{ ref('int_persons') }} as persons
+    where persons.snapshot_date = (select citizens_snapshot.snapshot_date from citizens_snapshot)
+),
+
+latest_households as (
+    select households.*
+    from {{ ref('int_households') }} as households
+    where households.snapshot_date = (select max(h.snapshot_date) from {{ ref('int_households') }} as h)
+),
+
+update_scopes as (
+    select
+        'citizens' as source, residential_group_no, snapshot_date, updated_at
+    from latest_persons
+    union all
+    select
+        'households' as source, residential_group_no, snapshot_date, updated_at
+    from latest_households
+    union all
+    select
+        'service_records' as source,
+        null as residential_group_no,
+        (select max(e.snapshot_date) from latest_extracts as e where e.source = 'service_records'),
+        updated_at
+    from {{ ref('int_service_records__latest_versions') }}
+),
+
+recently_updated as (
+    select
+        source,
+        'song' as dimension,
+        'records_updated_last_12_months' as metric,
+        count(*) filter (where updated_at >= snapshot_date - interval 12 month) / nullif(count(*), 0)
+            as metric_value,
+        residential_group_no,
+        grouping(residential_group_no) = 1 as is_ward,
+        count(*) as denominator
+    from update_scopes
+    group by source, rollup (residential_group_no)
+),
+
+matched as (
+    select
+        'citizens' as source,
+        'thong_nhat' as dimension,
+        'citizens_matched_to_households' as metric,
+        count(latest_households.household_id) / nullif(count(*), 0) as metric_value,
+        latest_persons.residential_group_no,
+        grouping(latest_persons.residential_group_no) = 1 as is_ward,
+        count(*) as denominator
+    from latest_persons
+    left join latest_households
+        on
+            latest_persons.household_id = latest_households.household_id
+            and latest_persons.snapshot_date = latest_households.snapshot_date
+    group by rollup (latest_persons.residential_group_no)
+    union all
+    select
+        'service_records' as source,
+        'thong_nhat' as dimension,
+        'applicants_matched_to_persons' as metric,
+        count(applicant_person_key) / nullif(count(*), 0) as metric_value,
+        null as residential_group_no,
+        true as is_ward,
+        count(*) as denominator
+    from {{ ref('fct_service_record') }}
+),
+
+exported as (
+    select
+        'all' as source,
+        'dung_chung' as dimension,
+        'exports_current' as metric,
+        coalesce(
+            count(*) filter (
+                where exports.is_current
+                and exports.mart in (
+                    'dim_citizen', 'dim_household', 'mart_population_by_group',
+                    'fct_service_record', 'mart_service_kpis', 'deliveries'
+                )
+            ) / 6, 0
+        ) as metric_value,
+        null as residential_group_no,
+        true as is_ward,
+        6 as denominator
+    from (
+        select
+            export_state.mart,
+            bool_and(
+                export_state.latest_extract_date
+                >= (select e.snapshot_date from latest_extracts as e where e.source = export_state.source)
+            ) as is_current
+        from {{ source('quality', 'export_state') }} as export_state
+        group by export_state.mart
+    ) as exports
+),
+
 published as (
     select
         'all' as source,
@@ -201,6 +308,12 @@ metrics as (
     select * from unified
     union all
     select * from published
+    union all
+    select * from recently_updated
+    union all
+    select * from matched
+    union all
+    select * from exported
 )
 
 select
