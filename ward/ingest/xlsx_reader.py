@@ -1,12 +1,16 @@
 """Excel extracts: the first sheet, header row found under any title lines, every cell as text.
 
 Cells become text as the raw-lake contract says: text as is; integer-valued numbers without `.0`
-(`31095012345`, an ID that lost its leading zero); other numbers in shortest round-trip form (Python's
-`str(float)`, except that numbers under 1e-4 are written without an exponent); date and date-time cells
-as ISO `yyyy-mm-dd` / `yyyy-mm-dd HH:MM:SS`. fastexcel (calamine) reads the sheet once as text;
-it writes date cells `yyyy-mm-dd HH:MM:SS[.fff]`, which are then cut to the contract's form. A text
-cell typed exactly like that (`1990-01-05 00:00:00`) cannot be told from a date cell and is cut too:
-the date it says is unchanged. Error cells (`#N/A`) have no value: null.
+(`31095012345`, an ID that lost its leading zero; exact up to 2**53); date and date-time cells as ISO
+`yyyy-mm-dd` / `yyyy-mm-dd HH:MM:SS`. fastexcel (calamine) reads the sheet once as text; it writes date
+cells `yyyy-mm-dd HH:MM:SS[.fff]`, which are then cut to the contract's form. A text cell typed exactly
+like that (`1990-01-05 00:00:00`) cannot be told from a date cell and is cut too: the date it says is
+unchanged. Error cells (`#N/A`) have no value: null.
+
+Known limit: calamine writes a non-integer number rounded to 9 decimal places, without an exponent
+(`0.333333333`, `0.00001`, and `0` for 1e-10), not as Python's `str(float)`. Telling number cells from
+text cells would take a second parse of the sheet (about as long as the first); the extracts carry no
+such numbers (IDs, phones, counts and dates are integers or date cells), so the sheet is read once.
 """
 
 from __future__ import annotations
