@@ -39,26 +39,22 @@ TRANSLATOR = WardDbtTranslator()
 ensure_dbt_manifest()  # the decorators below read it
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    select=STAGING_SELECT,
-    name="dbt_staging",
-    dagster_dbt_translator=TRANSLATOR,
-)
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(BUILD, context=context).stream()
+def _dbt_phase(name: str, select: str) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=DBT_PROJECT.manifest_path,
+        project=DBT_PROJECT,
+        select=select,
+        name=name,
+        dagster_dbt_translator=TRANSLATOR,
+    )
+    def phase(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(BUILD, context=context).stream()
+
+    return phase
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    select=DOWNSTREAM_SELECT,
-    name="dbt_downstream",
-    dagster_dbt_translator=TRANSLATOR,
-)
-def dbt_downstream(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(BUILD, context=context).stream()
+dbt_staging = _dbt_phase("dbt_staging", STAGING_SELECT)
+dbt_downstream = _dbt_phase("dbt_downstream", DOWNSTREAM_SELECT)
 
 
 def marts_keys() -> list[dg.AssetKey]:

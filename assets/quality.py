@@ -11,22 +11,33 @@ from ward.quality.gx_validation import run_gx
 from ward.quality.rules import STAGED_MODELS, load_rules
 
 ROW_ISSUES = dg.AssetKey(["quality", "row_issues"])
+EXPORT_STATE = dg.AssetKey(["quality", "export_state"])
 
 
-@dg.asset(
-    key=ROW_ISSUES,
-    deps=[staging_key(m.split(".")[1]) for m in STAGED_MODELS.values()],
-    group_name="quality",
-    description="One row per delivered row × rule it breaks (expectations/rules.yml): "
-    "quarantine rules keep the row out of the warehouse, flag rules list it in findings. "
-    "Great Expectations validates the same rules and publishes Data Docs.",
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ROW_ISSUES,
+            deps=[staging_key(m.split(".")[1]) for m in STAGED_MODELS.values()],
+            group_name="quality",
+            description="One row per delivered row × rule it breaks (expectations/rules.yml): "
+            "quarantine rules keep the row out of the warehouse, flag rules list it in findings. "
+            "Great Expectations validates the same rules and publishes Data Docs.",
+        ),
+        dg.AssetSpec(
+            EXPORT_STATE,
+            group_name="quality",
+            description="The exports downstream apps can read now (from exports/manifest.json).",
+        ),
+    ],
+    name="quality_step",
 )
-def row_issues(context: dg.AssetExecutionContext, ward: WardResource) -> dg.MaterializeResult:
+def quality_step(context: dg.AssetExecutionContext, ward: WardResource):
     settings = ward.settings
     rules = load_rules()
     with duckdb.connect(str(settings.build_db_path)) as con:
         results = evaluate_rules(con, settings.raw_dir, rules)
-        record_export_state(con, settings.exports_dir)  # for mart_data_quality's dung_chung
+        export_rows = record_export_state(con, settings.exports_dir)
     runnable = tuple(r.rule for r in results if not r.error)
     gx_outcomes, docs = run_gx(settings.build_db_path, settings.quality_dir, runnable)
     with duckdb.connect(str(settings.build_db_path)) as con:
@@ -46,11 +57,13 @@ def row_issues(context: dg.AssetExecutionContext, ward: WardResource) -> dg.Mate
         f"{len(results)} rules evaluated: {by_outcome.get('quarantine', 0)} quarantine and "
         f"{by_outcome.get('flag', 0)} flag issues"
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(asset_key=EXPORT_STATE, metadata={"rows": export_rows})
+    yield dg.MaterializeResult(
+        asset_key=ROW_ISSUES,
         metadata={
             "rules": len(results),
             "quarantine_issues": by_outcome.get("quarantine", 0),
             "flag_issues": by_outcome.get("flag", 0),
             "data_docs": dg.MetadataValue.url(f"file://{docs}"),
-        }
+        },
     )

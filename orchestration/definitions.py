@@ -7,7 +7,7 @@ import dagster as dg
 from assets.dbt import dbt_downstream, dbt_staging
 from assets.ingest import landing_extracts
 from assets.publish import exports, warehouse
-from assets.quality import row_issues
+from assets.quality import quality_step
 from orchestration.checks import build_rule_checks
 from orchestration.jobs import ward_pipeline
 from orchestration.resources import WardResource, dbt_resource, give_dbt_its_environment
@@ -19,7 +19,7 @@ from ward.settings import Settings
 def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Definitions:
     give_dbt_its_environment(settings)
     return dg.Definitions(
-        assets=[landing_extracts, dbt_staging, row_issues, dbt_downstream, warehouse, exports],
+        assets=[landing_extracts, dbt_staging, quality_step, dbt_downstream, warehouse, exports],
         asset_checks=[build_rule_checks()],
         jobs=[ward_pipeline],
         schedules=[nightly_rebuild],

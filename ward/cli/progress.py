@@ -14,7 +14,7 @@ from rich.console import Console
 _STEP_LABELS = {
     "landing_extracts": "ingest landing files",
     "dbt_staging": "dbt staging models",
-    "quality__row_issues": "data rules (expectations/rules.yml)",
+    "quality_step": "data rules (expectations/rules.yml) and GX",
     "dbt_downstream": "dbt intermediate models and marts",
     "ward_rule_checks": "rule checks",
     "published__warehouse": "publish the warehouse",

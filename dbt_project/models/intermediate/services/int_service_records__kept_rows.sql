@@ -1,8 +1,2 @@
 -- Staged dossier versions with no quarantine issue: the rows the warehouse takes.
-select staged.*
-from {{ ref('stg_landing__service_records') }} as staged
-anti join {{ ref('int_quarantined_rows') }} as quarantined
-    on
-        quarantined.source = 'service_records'
-        and staged.file_sha256 = quarantined.file_sha256
-        and staged.row_number = quarantined.row_number
+{{ kept_rows('service_records') }}

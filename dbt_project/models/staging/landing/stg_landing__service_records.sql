@@ -9,12 +9,7 @@ source as (
 
 select
     -- lineage
-    cast(_source_file as varchar) as source_file,
-    cast(_row_number as integer) as row_number,
-    cast(_file_sha256 as varchar) as file_sha256,
-    cast(_extract_date as date) as extract_date,
-    cast(_loaded_at as timestamp) as loaded_at,
-    cast(_extra_columns as varchar) as extra_columns,
+    {{ lineage_columns() }},
 
     -- dossier
     {{ clean_text('record_id') }} as record_id,

@@ -1,0 +1,207 @@
+"""Score candidate pairs of records with splink on DuckDB (or, with too little data, exactly).
+
+The input is a table of *records* in one layout (RECORD_COLUMNS), whatever they come from: the
+ward's citizens (ward.identity.resolve, one record per distinct person profile) or the Febrl
+benchmark files (bench/linkage.py). `settled` records are those whose identity an ID already
+settles: pairs of two settled records are never formed. `anchor` is that identity (or a softer one,
+a CMND): the clustering (ward.identity.clustering) keeps different anchors apart.
+
+Splink runs on its own in-memory DuckDB connection: its many intermediate tables never touch the
+warehouse file, and the records travel in and the scored pairs out as Arrow.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from ward.identity import settings as S
+
+log = logging.getLogger(__name__)
+
+RECORD_COLUMNS = {
+    "unique_id": "bigint",
+    "anchor": "varchar",
+    "settled": "boolean",
+    "surname": "varchar",
+    "given_name": "varchar",
+    "dob_text": "varchar",
+    "dob_precision": "varchar",
+    "sex": "varchar",
+    "household_id": "varchar",
+    "phone": "varchar",
+    "area": "varchar",
+}
+#: Columns the comparisons read; one that is null on every record is left out of the model.
+MODEL_COLUMNS = ("surname", "given_name", "dob_text", "sex", "household_id", "phone", "area")
+
+PAIRS_SCHEMA = pa.schema(
+    [("unique_id_l", pa.int64()), ("unique_id_r", pa.int64()), ("match_probability", pa.float64())]
+)
+
+
+@dataclass
+class LinkageResult:
+    """Scored pairs (match_probability >= settings.PREDICT_FLOOR) and how they were made."""
+
+    pairs: pa.Table
+    method: str  # 'splink', 'exact' (fallback) or 'none' (nothing to link)
+    records: int = 0
+    unsettled: int = 0
+    candidate_pairs: int = 0
+    probability_two_random_records_match: float | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    model: dict | None = None  # the trained splink settings (m/u per level), for the report
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table | duckdb.DuckDBPyRelation) -> None:
+    """The record table with the derived blocking columns (dob_block, birth_year)."""
+    con.register("records_in", records)
+    casts = ", ".join(f"cast({c} as {t}) as {c}" for c, t in RECORD_COLUMNS.items())
+    con.execute(
+        f"""
+        create or replace table records as
+        select *,
+            case when dob_precision = 'day' and length(dob_text) = 8 then
+                substr(dob_text, 1, 4) || least(substr(dob_text, 5, 2), substr(dob_text, 7, 2))
+                || greatest(substr(dob_text, 5, 2), substr(dob_text, 7, 2))
+            end as dob_block,
+            substr(dob_text, 1, 4) as birth_year
+        from (select {casts} from records_in)
+        """
+    )
+    con.unregister("records_in")
+
+
+def _present_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    counts = con.execute(
+        "select " + ", ".join(f"count({c})" for c in MODEL_COLUMNS) + " from records"
+    ).fetchall()[0]
+    return {c for c, n in zip(MODEL_COLUMNS, counts, strict=True) if n}
+
+
+def _prior(con: duckdb.DuckDBPyConnection, records: int, unsettled: int) -> float:
+    """Probability that a candidate pair (at least one side unsettled) is a match.
+
+    An unsettled record is expected to have EXPECTED_PARTNERS_PER_UNSETTLED true partners among
+    all records; the pairs that splink could score number U·(N−U) + U·(U−1)/2. (Splink's own
+    estimator divides by all N²/2 pairs, which here are mostly pairs of two ID records that are
+    never compared, and would put the prior 100 times too low on a real snapshot.)
+    """
+    universe = unsettled * (records - unsettled) + unsettled * (unsettled - 1) / 2
+    if universe <= 0:
+        return 0.5
+    return min(0.5, max(1e-9, S.EXPECTED_PARTNERS_PER_UNSETTLED * unsettled / universe))
+
+
+def _exact_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Fallback: pairs with equal folded name, date of birth (and precision), sex and household."""
+    return con.execute(
+        f"""
+        select l.unique_id as unique_id_l, r.unique_id as unique_id_r,
+               cast({S.CONFIDENCE_EXACT} as double) as match_probability
+        from records l join records r
+          on l.surname = r.surname and l.given_name = r.given_name and l.dob_text = r.dob_text
+             and l.dob_precision = r.dob_precision and l.sex = r.sex and l.household_id = r.household_id
+             and l.unique_id < r.unique_id and {S.NOT_BOTH_SETTLED}
+        order by 1, 2
+        """
+    ).to_arrow_table()
+
+
+def score_pairs(
+    records: pa.Table | duckdb.DuckDBPyRelation,
+    *,
+    threads: int | None = None,
+    force_method: str | None = None,
+) -> LinkageResult:
+    """Score the candidate pairs of `records` (RECORD_COLUMNS); see the module docstring."""
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"set threads = {int(threads)}")
+    try:
+        return _score(con, records, force_method)
+    finally:
+        con.close()
+
+
+def _score(con: duckdb.DuckDBPyConnection, records, force_method: str | None) -> LinkageResult:
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    _prepare(con, records)
+    n, u = con.execute("select count(*), count(*) filter (where not settled) from records").fetchall()[0]
+    result = LinkageResult(pairs=PAIRS_SCHEMA.empty_table(), method="none", records=n, unsettled=u)
+    seconds["prepare"] = time.perf_counter() - started
+    result.seconds = seconds
+    if u == 0 or n < 2:
+        result.notes.append("no record without a settled identity: nothing to link")
+        return result
+
+    method = force_method or ("splink" if u >= S.MIN_UNSETTLED_TO_TRAIN else "exact")
+    if method == "exact":
+        if not force_method:
+            result.notes.append(
+                f"only {u} records without a usable ID (< {S.MIN_UNSETTLED_TO_TRAIN}): too few to train "
+                "the probabilistic model; linked on exact folded name + date of birth + sex + household"
+            )
+        result.method = "exact"
+        result.pairs = _exact_pairs(con)
+        result.candidate_pairs = result.pairs.num_rows
+        seconds["score"] = time.perf_counter() - started - seconds["prepare"]
+        return result
+
+    try:
+        _splink(con, result)
+    except Exception as error:  # a model that cannot be fitted must not stop the pipeline
+        log.exception("splink linkage failed; falling back to exact matching")
+        result.notes.append(f"splink failed ({type(error).__name__}: {error}); fell back to exact matching")
+        result.method = "exact"
+        result.pairs = _exact_pairs(con)
+        result.candidate_pairs = result.pairs.num_rows
+    return result
+
+
+def _splink(con: duckdb.DuckDBPyConnection, result: LinkageResult) -> None:
+    from splink import DuckDBAPI, Linker
+
+    seconds = result.seconds
+    columns = _present_columns(con)
+    prior = _prior(con, result.records, result.unsettled)
+    result.probability_two_random_records_match = prior
+    db_api = DuckDBAPI(con)
+    sdf = db_api.register("records", table_name="records_input")
+    linker = Linker(sdf, S.build_settings(columns, prior), log_level=logging.WARNING)
+
+    started = time.perf_counter()
+    linker.training.estimate_u_using_random_sampling(max_pairs=S.U_MAX_PAIRS, seed=S.SEED)
+    seconds["train_u"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    for rule in S.EM_BLOCKING_RULES:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=S.EM_MAX_PAIRS
+            )
+        except Exception as error:  # e.g. no pairs in this blocking: keep the priors for those m
+            result.notes.append(f"EM on {rule.get_blocking_rule('duckdb').blocking_rule_sql} skipped: {error}")
+    seconds["train_em"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=S.PREDICT_FLOOR, warning_mode="never")
+    result.pairs = con.execute(
+        f"""
+        select cast(unique_id_l as bigint) as unique_id_l, cast(unique_id_r as bigint) as unique_id_r,
+               round(match_probability, 6) as match_probability
+        from {predictions.physical_name}
+        order by 1, 2
+        """
+    ).to_arrow_table()
+    seconds["predict"] = time.perf_counter() - started
+    result.method = "splink"
+    result.model = linker.misc.save_model_to_json()
+    result.candidate_pairs = result.pairs.num_rows
