@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 class Clustering:
     #: group -> cluster root (only groups touched by a link; others are their own cluster).
     root: dict[int, int] = field(default_factory=dict)
-    #: group -> strongest accepted link probability touching it.
+    #: node -> strongest accepted link probability touching it.
     link_probability: dict[int, float] = field(default_factory=dict)
-    #: (group_a, group_b, probability) of links refused because they would join two anchors.
+    #: (node_a, node_b, probability) of links refused because they would join two anchors.
     refused: list[tuple[int, int, float]] = field(default_factory=list)
     accepted: int = 0
 
@@ -36,12 +36,16 @@ def cluster_groups(
     links: Iterable[tuple[int, int, float]],
     anchors: Mapping[int, Mapping[str, frozenset[str]]],
     threshold: float,
+    group_of: Mapping[int, int] | None = None,
 ) -> Clustering:
     """Union groups along links with probability >= threshold, refusing two anchors of a kind.
 
-    `links` are (group_a, group_b, probability); `anchors[group]` maps a kind to the group's values
-    (groups without anchors may be missing from it).
+    `links` are (node_a, node_b, probability) between records; `group_of[node]` is the node's group
+    (a node missing from it, or with no mapping given, is a group of its own, numbered as itself).
+    `anchors[group]` maps a kind to the group's values (groups without anchors may be missing).
+    `link_probability` and `refused` are given per node, `root` per group.
     """
+    group_of = group_of or {}
     parent: dict[int, int] = {}
     held: dict[int, dict[str, frozenset[str]]] = {}
     out = Clustering()
@@ -63,7 +67,7 @@ def cluster_groups(
         key=lambda link: (-link[2], link[0], link[1]),
     )
     for a, b, p in ordered:
-        ra, rb = find(a), find(b)
+        ra, rb = find(group_of.get(a, a)), find(group_of.get(b, b))
         if ra == rb:
             _note(out, a, b, p)
             continue

@@ -1,276 +1,416 @@
-"""Person identity for citizen rows: valid ID, then legacy CMND, then splink (or deterministic) matching."""
+"""Kept citizens rows -> one identity per person (identity.row_persons, review_pairs, persons).
+
+1. Kept rows: the staged rows without a `quarantine` issue in quality.row_issues.
+2. Deterministic identity: a valid 12-digit ID is the person. A 9-digit CMND that some row carries
+   beside exactly one 12-digit ID is that person too ('legacy_id'); a CMND seen with no 12-digit
+   ID groups its rows as one person of its own; one seen beside two IDs (a data error) is used for
+   neither.
+3. Profiles: rows with the same identity (or none) and the same folded name, date of birth and
+   precision, sex, household, phone and residential group are one *profile*: the same person
+   listed in four snapshots is compared once, not 4 x 4 times. About 1.05 profiles per person.
+4. Probabilistic linkage (ward.identity.linkage, splink) scores pairs of profiles of which at
+   least one has no 12-digit ID; the clustering (ward.identity.clustering) links them strongest
+   first and never joins two different IDs (or two different CMNDs).
+5. person_key, from data only (never a sequence), so a rebuild or a new snapshot keeps it:
+       md5('person|' || identity), first 16 hex characters, where identity is
+       'id:' || citizen_id            for a person with a valid 12-digit ID,
+       'cmnd:' || legacy_id           else for a person known by a CMND,
+       'row:' || fold(full_name) || '|' || date_of_birth || '|' || sex || '|' || household_id
+                                      else, of the person's EARLIEST row (extract_date, source_file,
+                                      row_number): a later snapshot never changes it.
+   Two ID-less persons whose earliest rows agree on all four (never linked: e.g. refused) would
+   share a key; the later one (by its earliest row) then adds '|' || source_file || ':' || row_number.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from collections import Counter
 
 import duckdb
-from splink import block_on
+import pyarrow as pa
 
-from ward.identity.model import build_settings, train_and_predict
+from ward.identity import settings as S
+from ward.identity.applicants import match_applicants
+from ward.identity.clustering import cluster_groups
+from ward.identity.linkage import LinkageResult, score_pairs
+from ward.identity.report import IdentityReport
+from ward.identity.sql import columns_of, fold_sql, relation_exists
 
-UPPER = 0.9
-LOWER = 0.5
-MIN_ROWS_FOR_TRAINING = 50
-UNMATCHED_CONFIDENCE = 0.5
-DETERMINISTIC_EXACT = 0.99
-DETERMINISTIC_SWAPPED = 0.95
+ROW_PERSONS_DDL = """
+create or replace table identity.row_persons (
+    source_file varchar not null,
+    row_number integer not null,
+    person_key varchar not null,
+    match_confidence double not null,
+    match_method varchar not null,
+    file_sha256 varchar,
+    extract_date date
+)
+"""
 
-
-def fold_sql(expr: str) -> str:
-    """Lowercase, no diacritics, đ→d, single spaces."""
-    return (
-        f"nullif(trim(regexp_replace(lower(strip_accents(replace(replace({expr}, 'đ', 'd'), 'Đ', 'D'))), "
-        f"'\\s+', ' ', 'g')), '')"
-    )
-
-
-@dataclass
-class IdentityReport:
-    rows: int = 0
-    persons: int = 0
-    by_method: dict[str, int] = field(default_factory=dict)
-    no_id_rows: int = 0
-    linking: str = "none"  # 'splink', 'deterministic' (too few no-ID rows to train) or 'none'
-    merged_links: int = 0
-    review_pairs: int = 0
-    rejected_conflicts: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-class _Clusters:
-    """Union-find over anchors, refusing any union that would hold two different IDs (or two CMNDs)."""
-
-    def __init__(self, ids: dict[str, str | None], cmnds: dict[str, str | None]):
-        self.parent = {a: a for a in ids}
-        self.ids = dict(ids)
-        self.cmnds = dict(cmnds)
-
-    def find(self, a: str) -> str:
-        while self.parent[a] != a:
-            self.parent[a] = self.parent[self.parent[a]]
-            a = self.parent[a]
-        return a
-
-    def union(self, a: str, b: str) -> bool | None:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return None
-        for attr in (self.ids, self.cmnds):
-            if attr[ra] and attr[rb] and attr[ra] != attr[rb]:
-                return False
-        if rb < ra:
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        self.ids[ra] = self.ids[ra] or self.ids[rb]
-        self.cmnds[ra] = self.cmnds[ra] or self.cmnds[rb]
-        return True
-
-
-def _create_outputs(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists identity")
-    con.execute(
-        "create or replace table identity.row_persons (source_file varchar, row_number integer, "
-        "file_sha256 varchar, person_key varchar, match_confidence double, match_method varchar)"
-    )
-    con.execute(
-        "create or replace table identity.review_pairs (source_file varchar, row_number integer, "
-        "candidate_person_key varchar, match_probability double)"
-    )
-
-
-def _stage_rows(con: duckdb.DuckDBPyConnection, citizens: str) -> None:
-    con.execute(
-        f"""
-        create or replace temp table _idr_rows as
-        with src as (
-            select *, row_number() over (order by extract_date, source_file, row_number) as uid
-            from {citizens}
-        ),
-        legacy_map as (  -- a legacy_id links only when it points at exactly one valid ID
-            select legacy_id, min(citizen_id) as citizen_id
-            from src where legacy_id is not null and citizen_id is not null
-            group by legacy_id having count(distinct citizen_id) = 1
-        )
-        select s.uid, s.source_file, s.row_number::integer as row_number, s.file_sha256, s.extract_date,
-               s.citizen_id, s.legacy_id, s.sex, s.household_id, s.phone,
-               {fold_sql("s.full_name")} as name,
-               strftime(s.date_of_birth, '%Y%m%d') as dob,
-               s.date_of_birth,
-               coalesce(s.citizen_id, m.citizen_id) as anchor_id,
-               case when s.citizen_id is not null then 'citizen_id'
-                    when m.citizen_id is not null then 'legacy_id' end as id_method,
-               case when s.citizen_id is not null then 'id:' || s.citizen_id
-                    when m.citizen_id is not null then 'id:' || m.citizen_id
-                    when s.legacy_id is not null then 'cmnd:' || s.legacy_id
-                    else 'row:' || s.uid end as anchor
-        from src s left join legacy_map m using (legacy_id)
-        """
-    )
-
-
-def _deterministic_pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, float]]:
-    return con.execute(
-        f"""
-        select l.uid, r.uid,
-               case when l.dob = r.dob then {DETERMINISTIC_EXACT} else {DETERMINISTIC_SWAPPED} end
-        from _idr_rows l join _idr_rows r
-          on l.uid < r.uid and l.name = r.name and l.sex = r.sex and l.household_id = r.household_id
-         and (l.dob = r.dob or (substr(l.dob, 1, 4) = substr(r.dob, 1, 4)
-              and substr(l.dob, 5, 2) = substr(r.dob, 7, 2) and substr(l.dob, 7, 2) = substr(r.dob, 5, 2)))
-        where (l.citizen_id is null or r.citizen_id is null) and l.anchor <> r.anchor
-        """
-    ).fetchall()
-
-
-def _splink_pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int, float]]:
-    # Rows with an ID collapse to distinct profiles; every no-ID row stays its own record.
-    profiles = con.execute(
-        """
-        select min(uid)::varchar as unique_id, name, dob, sex, household_id::varchar as household_id,
-               phone, citizen_id
-        from (select *, case when citizen_id is null then uid end as own from _idr_rows) t
-        group by name, dob, sex, household_id, phone, citizen_id, own
-        order by min(uid)
-        """
-    ).df()
-    one_side_unknown = "(l.citizen_id is null or r.citizen_id is null)"
-    rules = [
-        f"l.name = r.name and {one_side_unknown}",
-        f"l.dob = r.dob and l.sex = r.sex and {one_side_unknown}",
-        f"l.household_id = r.household_id and {one_side_unknown}",
-        f"l.phone = r.phone and {one_side_unknown}",
-    ]
-    settings = build_settings(
-        "dedupe_only", exact_cols=["sex", "household_id", "phone"], blocking=rules
-    )
-    settings.additional_columns_to_retain = ["citizen_id"]
-    pred = train_and_predict(
-        [profiles],
-        settings,
-        threshold=LOWER,
-        em_blocking=[block_on("name"), block_on("dob", "sex"), block_on("household_id")],
-    )
-    # A profile's unique_id is the smallest uid among its rows, so it maps back to that row's anchor.
-    cols = pred.select(["unique_id_l", "unique_id_r", "match_probability"]).to_pydict()
-    return [
-        (int(a), int(b), float(p))
-        for a, b, p in zip(cols["unique_id_l"], cols["unique_id_r"], cols["match_probability"], strict=True)
-    ]
+REVIEW_PAIRS_DDL = """
+create or replace table identity.review_pairs (
+    left_source_file varchar, left_row_number integer, left_file_sha256 varchar,
+    right_source_file varchar, right_row_number integer, right_file_sha256 varchar,
+    match_probability double, reason varchar,
+    left_person_key varchar, right_person_key varchar,
+    left_citizen_id varchar, right_citizen_id varchar,
+    left_full_name varchar, right_full_name varchar,
+    left_date_of_birth date, right_date_of_birth date,
+    left_date_of_birth_precision varchar, right_date_of_birth_precision varchar,
+    left_sex varchar, right_sex varchar,
+    left_household_id varchar, right_household_id varchar,
+    left_phone varchar, right_phone varchar
+)
+"""
 
 
 def resolve_identities(
-    con: duckdb.DuckDBPyConnection, citizens: str = "intermediate.int_citizens__kept_rows"
+    con: duckdb.DuckDBPyConnection,
+    citizens_relation: str = "staging.stg_landing__citizens",
+    services_relation: str | None = "staging.stg_landing__service_records",
+    *,
+    quarantine_relation: str = "quality.row_issues",
+    threads: int | None = None,
 ) -> IdentityReport:
+    """Resolve every kept citizens row to a person; write schema `identity` (see module docstring).
+
+    Tables written: identity.row_persons, identity.review_pairs, identity.persons and
+    identity.applicant_persons (service-record rows -> applicant_person_key).
+    """
+    started = time.perf_counter()
     report = IdentityReport()
-    _create_outputs(con)
-    _stage_rows(con, citizens)
-    rows = con.execute(
-        "select uid, anchor, anchor_id, legacy_id, citizen_id from _idr_rows order by uid"
-    ).fetchall()
-    report.rows = len(rows)
-    if not rows:
-        report.notes.append("empty input")
-        return report
-    report.no_id_rows = sum(1 for r in rows if r[4] is None)
-    anchor_of = {r[0]: r[1] for r in rows}
-    ids: dict[str, str | None] = {}
-    cmnds: dict[str, str | None] = {}
-    for _, anchor, anchor_id, legacy_id, _cid in rows:
-        ids.setdefault(anchor, anchor_id)
-        cmnds.setdefault(anchor, legacy_id if anchor.startswith("cmnd:") else None)
+    con.execute("create schema if not exists identity")
+    _kept_rows(con, citizens_relation, quarantine_relation, report)
+    _deterministic(con)
+    records = con.sql(_RECORDS_SQL).to_arrow_table()
+    report.seconds["prepare"] = time.perf_counter() - started
 
-    pairs: list[tuple[int, int, float]] = []
-    if report.no_id_rows == 0:
-        report.linking = "none"
-    elif report.no_id_rows < MIN_ROWS_FOR_TRAINING:
-        report.linking = "deterministic"
-        report.notes.append(
-            f"{report.no_id_rows} rows without ID (< {MIN_ROWS_FOR_TRAINING}): splink training skipped, "
-            "deterministic matching on folded name + dob (or day/month swapped) + sex + household"
-        )
-        pairs = _deterministic_pairs(con)
+    linkage = score_pairs(records, threads=threads)
+    report.absorb_linkage(linkage)
+
+    step = time.perf_counter()
+    _cluster(con, linkage, report)
+    _write_outputs(con, linkage, report)
+    report.seconds["cluster_and_write"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    if services_relation and relation_exists(con, services_relation):
+        match_applicants(con, services_relation, quarantine_relation, report)
     else:
-        report.linking = "splink"
-        pairs = _splink_pairs(con)
-
-    clusters = _Clusters(ids, cmnds)
-    link_prob: dict[str, float] = {}
-    pairs.sort(key=lambda p: (-p[2], p[0], p[1]))
-    for a, b, p in pairs:
-        if p < UPPER:
-            continue
-        ok = clusters.union(anchor_of[a], anchor_of[b])
-        if ok:
-            report.merged_links += 1
-            for anchor in (anchor_of[a], anchor_of[b]):
-                if not anchor.startswith("id:"):
-                    link_prob[anchor] = max(link_prob.get(anchor, 0.0), p)
-        elif ok is False:
-            report.rejected_conflicts += 1
-
-    method = "splink" if report.linking == "splink" else "deterministic"
-    assign = []
-    for uid, anchor, _aid, _leg, _cid in rows:
-        root = clusters.find(anchor)
-        if anchor.startswith("id:"):
-            conf, how = 1.0, None  # 'citizen_id' or 'legacy_id' from staging
-        elif anchor in link_prob:
-            conf, how = link_prob[anchor], method
-        elif anchor.startswith("cmnd:"):
-            conf, how = 1.0, "legacy_id"
-        else:
-            conf, how = UNMATCHED_CONFIDENCE, "row"
-        assign.append((uid, root, conf, how))
-    con.execute("create or replace temp table _idr_assign (uid bigint, root varchar, conf double, how varchar)")
-    con.executemany("insert into _idr_assign values (?, ?, ?, ?)", assign)
-    con.execute(
-        """
-        create or replace temp table _idr_keyed as
-        with j as (select r.*, a.root, a.conf, a.how from _idr_rows r join _idr_assign a using (uid)),
-        k as (
-            select root,
-                   max(anchor_id) as cid,
-                   max(case when anchor like 'cmnd:%' then legacy_id end) as cmnd,
-                   arg_min('person|row:' || coalesce(name, '') || '|' || coalesce(date_of_birth::varchar, '')
-                           || '|' || coalesce(sex, '') || '|' || coalesce(household_id::varchar, ''), uid)
-                       as first_row
-            from j group by root
-        )
-        select j.uid, j.source_file, j.row_number, j.file_sha256, j.conf, coalesce(j.how, j.id_method) as how,
-               substr(md5(case when k.cid is not null then 'person|id:' || k.cid
-                               when k.cmnd is not null then 'person|cmnd:' || k.cmnd
-                               else k.first_row end), 1, 16) as person_key
-        from j join k using (root)
-        """
-    )
-    con.execute(
-        "insert into identity.row_persons select source_file, row_number, file_sha256, person_key, conf, how "
-        "from _idr_keyed order by uid"
-    )
-    review = {}
-    for a, b, p in pairs:
-        for x, y in ((a, b), (b, a)):
-            # Below the upper threshold, or refused because it would join two IDs: a person decides.
-            if ids[anchor_of[x]] is None and clusters.find(anchor_of[x]) != clusters.find(anchor_of[y]):
-                review[(x, y)] = max(review.get((x, y), 0.0), p)
-    con.execute("create or replace temp table _idr_review (x bigint, y bigint, p double)")
-    if review:
-        con.executemany("insert into _idr_review values (?, ?, ?)", [(x, y, p) for (x, y), p in review.items()])
-    con.execute(
-        """
-        insert into identity.review_pairs
-        select kx.source_file, kx.row_number, ky.person_key, max(v.p)
-        from _idr_review v join _idr_keyed kx on kx.uid = v.x join _idr_keyed ky on ky.uid = v.y
-        where kx.person_key <> ky.person_key
-        group by all order by 1, 2, 3
-        """
-    )
-    report.review_pairs = con.execute("select count(*) from identity.review_pairs").fetchone()[0]
-    report.persons = con.execute("select count(distinct person_key) from identity.row_persons").fetchone()[0]
-    report.by_method = dict(
-        con.execute("select match_method, count(*) from identity.row_persons group by 1 order by 1").fetchall()
-    )
-    for t in ("_idr_rows", "_idr_assign", "_idr_keyed", "_idr_review"):
-        con.execute(f"drop table if exists {t}")
+        match_applicants(con, None, quarantine_relation, report)
+        if services_relation:
+            report.notes.append(f"{services_relation} not found: identity.applicant_persons is empty")
+    report.seconds["applicants"] = time.perf_counter() - step
+    for table in ("_identity_rows", "_identity_profiles", "_identity_clusters", "_identity_pairs"):
+        con.execute(f"drop table if exists {table}")
+    report.seconds["total"] = time.perf_counter() - started
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _kept_rows(con, citizens: str, quarantine: str, report: IdentityReport) -> None:
+    cols = columns_of(con, citizens)
+    sha = "file_sha256" in cols
+    status = "citizen_id_status = 'valid' and " if "citizen_id_status" in cols else ""
+
+    def col(name: str, cast: str = "varchar") -> str:
+        return f"cast({name} as {cast})" if name in cols else f"cast(null as {cast})"
+
+    anti = ""
+    if relation_exists(con, quarantine):
+        qcols = columns_of(con, quarantine)
+        keys = ["source_file", "row_number"] + (["file_sha256"] if sha and "file_sha256" in qcols else [])
+        on = " and ".join(f"q.{k} is not distinct from c.{k}" for k in keys)
+        anti = (
+            f"anti join (select distinct {', '.join(keys)} from {quarantine} where outcome = 'quarantine') q"
+            f" on {on}"
+        )
+    con.execute(
+        f"""
+        create or replace temp table _identity_rows as
+        select
+            row_number() over (order by c.extract_date, c.source_file, c.row_number, {col("file_sha256")})
+                as row_idx,
+            c.source_file, cast(c.row_number as integer) as row_number, {col("file_sha256")} as file_sha256,
+            cast(c.extract_date as date) as extract_date,
+            case when {status}regexp_full_match(c.citizen_id, '[0-9]{{12}}') then c.citizen_id end as cid,
+            case when regexp_full_match({col("legacy_id")}, '[0-9]{{9}}') then {col("legacy_id")} end as cmnd,
+            c.full_name,
+            {fold_sql("c.full_name")} as name_fold,
+            cast(c.date_of_birth as date) as date_of_birth,
+            coalesce({col("date_of_birth_precision")}, 'day') as dob_precision,
+            {col("sex")} as sex,
+            {col("household_id")} as household_id,
+            {col("phone")} as phone,
+            {col("residential_group_no")} as area
+        from {citizens} c
+        {anti}
+        """
+    )
+    total = con.execute(f"select count(*) from {citizens}").fetchall()[0][0]
+    report.rows_kept = con.execute("select count(*) from _identity_rows").fetchall()[0][0]
+    report.rows_excluded = total - report.rows_kept
+
+
+def _deterministic(con) -> None:
+    """Identity by ID and CMND; profiles (see module docstring, steps 2-3)."""
+    con.execute(
+        """
+        create or replace temp table _identity_rows as
+        with cmnd_map as (
+            select cmnd, min(cid) as mapped_cid
+            from _identity_rows where cid is not null and cmnd is not null
+            group by cmnd having count(distinct cid) = 1
+        ),
+        anchored as (
+            select r.*,
+                coalesce(r.cid, m.mapped_cid) as cid_eff,
+                case when r.cid is null and m.mapped_cid is null then r.cmnd end as cmnd_anchor
+            from _identity_rows r left join cmnd_map m on r.cid is null and r.cmnd = m.cmnd
+        ),
+        keyed as (
+            select *,
+                case when cid_eff is not null then 'id:' || cid_eff
+                     when cmnd_anchor is not null then 'cmnd:' || cmnd_anchor end as anchor
+            from anchored
+        ),
+        profiled as (
+            select *, min(row_idx) over (
+                partition by anchor, name_fold, date_of_birth, dob_precision, sex, household_id, phone, area
+            ) as profile_first_row
+            from keyed
+        )
+        select * exclude (profile_first_row),
+            dense_rank() over (order by profile_first_row) as profile_id
+        from profiled
+        """
+    )
+    # group = all profiles of one anchor, or a profile alone; numbered by its first profile.
+    con.execute(
+        """
+        create or replace temp table _identity_profiles as
+        with p as (
+            select profile_id, any_value(anchor) as anchor, bool_or(cid_eff is not null) as settled,
+                any_value(cid_eff) as cid_eff, list(distinct cmnd) filter (where cmnd is not null) as cmnds,
+                min(row_idx) as first_row
+            from _identity_rows group by profile_id
+        )
+        select *, min(profile_id) over (partition by coalesce(anchor, 'p:' || profile_id)) as group_id
+        from p
+        """
+    )
+
+
+_RECORDS_SQL = """
+select
+    p.profile_id as unique_id, p.anchor, p.settled,
+    nullif(split_part(r.name_fold, ' ', 1), '') as surname,
+    nullif(substr(r.name_fold, length(split_part(r.name_fold, ' ', 1)) + 2), '') as given_name,
+    strftime(r.date_of_birth, '%Y%m%d') as dob_text,
+    r.dob_precision, r.sex, r.household_id, r.phone, r.area
+from _identity_profiles p join _identity_rows r on r.row_idx = p.first_row
+order by p.profile_id
+"""
+
+
+def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
+    """Links -> clusters of groups (_identity_clusters: group_id, cluster_id) and per-profile
+    strongest accepted link (_identity_pairs keeps the scored pairs for review)."""
+    con.register("_identity_pairs_in", linkage.pairs)
+    con.execute("create or replace temp table _identity_pairs as select * from _identity_pairs_in")
+    con.unregister("_identity_pairs_in")
+    touched = con.execute(
+        """
+        select profile_id, group_id, cid_eff, cmnds from _identity_profiles
+        where group_id in (
+            select p.group_id from _identity_profiles p
+            join (select unique_id_l as id from _identity_pairs union select unique_id_r from _identity_pairs) t
+              on t.id = p.profile_id
+        )
+        """
+    ).fetchall()
+    group_of = {profile: group for profile, group, _, _ in touched}
+    anchors: dict[int, dict[str, frozenset[str]]] = {}
+    for _, group, cid, cmnds in touched:
+        held = anchors.setdefault(group, {"id": frozenset(), "cmnd": frozenset()})
+        if cid:
+            held["id"] = held["id"] | {cid}
+        if cmnds:
+            held["cmnd"] = held["cmnd"] | set(cmnds)
+    pairs = linkage.pairs.to_pydict()
+    links = zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True)
+    threshold = S.CONFIDENCE_EXACT if linkage.method == "exact" else S.LINK_THRESHOLD
+    clustering = cluster_groups(links, anchors, threshold, group_of)
+    report.links_accepted = clustering.accepted
+    report.links_refused = len(clustering.refused)
+
+    clusters = pa.table(
+        {
+            "group_id": pa.array(list(clustering.root), pa.int64()),
+            "cluster_id": pa.array(list(clustering.root.values()), pa.int64()),
+        }
+    )
+    strongest = pa.table(
+        {
+            "profile_id": pa.array(list(clustering.link_probability), pa.int64()),
+            "link_probability": pa.array(list(clustering.link_probability.values()), pa.float64()),
+        }
+    )
+    refused = pa.table(
+        {
+            "unique_id_l": pa.array([a for a, _, _ in clustering.refused], pa.int64()),
+            "unique_id_r": pa.array([b for _, b, _ in clustering.refused], pa.int64()),
+        }
+    )
+    con.register("_clusters_in", clusters)
+    con.register("_strongest_in", strongest)
+    con.register("_refused_in", refused)
+    con.execute(
+        """
+        create or replace temp table _identity_clusters as
+        select p.profile_id, p.group_id, coalesce(c.cluster_id, p.group_id) as cluster_id, s.link_probability
+        from _identity_profiles p
+        left join _clusters_in c on c.group_id = p.group_id
+        left join _strongest_in s on s.profile_id = p.profile_id
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table _identity_pairs as
+        select x.*, (f.unique_id_l is not null) as refused
+        from _identity_pairs x left join _refused_in f
+          on f.unique_id_l = least(x.unique_id_l, x.unique_id_r)
+         and f.unique_id_r = greatest(x.unique_id_l, x.unique_id_r)
+        """
+    )
+    for name in ("_clusters_in", "_strongest_in", "_refused_in"):
+        con.unregister(name)
+
+
+def _write_outputs(con, linkage: LinkageResult, report: IdentityReport) -> None:
+    link_method = "exact_attributes" if linkage.method == "exact" else "probabilistic"
+    con.execute(
+        f"""
+        create or replace temp table _identity_resolved as
+        with r as (
+            select r.*, c.cluster_id, c.link_probability
+            from _identity_rows r join _identity_clusters c using (profile_id)
+        ),
+        per_cluster as (
+            select cluster_id,
+                min(cid_eff) as cluster_cid,
+                min(cmnd_anchor) as cluster_cmnd,
+                arg_min(
+                    'row:' || coalesce(name_fold, '') || '|' || coalesce(cast(date_of_birth as varchar), '')
+                    || '|' || coalesce(sex, '') || '|' || coalesce(household_id, ''),
+                    row_idx
+                ) as row_identity,
+                arg_min(source_file || ':' || row_number, row_idx) as first_row_ref,
+                min(row_idx) as first_row
+            from r group by cluster_id
+        ),
+        identities as (
+            select *,
+                case when cluster_cid is not null then 'id:' || cluster_cid
+                     when cluster_cmnd is not null then 'cmnd:' || cluster_cmnd
+                     else row_identity end as base_identity
+            from per_cluster
+        ),
+        unique_identities as (
+            select cluster_id, cluster_cid,
+                case when row_number() over (partition by base_identity order by first_row) = 1
+                     then base_identity else base_identity || '|' || first_row_ref end as person_identity
+            from identities
+        )
+        select r.row_idx, r.source_file, r.row_number, r.file_sha256, r.extract_date, r.profile_id,
+            r.cid, r.cmnd, r.full_name, r.date_of_birth, r.dob_precision, r.sex, r.household_id, r.phone,
+            r.name_fold, u.person_identity, u.cluster_cid,
+            substr(md5('person|' || u.person_identity), 1, 16) as person_key,
+            case
+                when r.cid is not null then 'citizen_id'
+                when r.cid_eff is not null then 'legacy_id'
+                when r.cmnd_anchor is not null and u.cluster_cid is null then 'legacy_id'
+                when r.link_probability is not null then '{link_method}'
+                else 'unmatched'
+            end as match_method,
+            case
+                when r.cid is not null then {S.CONFIDENCE_CITIZEN_ID}
+                when r.cid_eff is not null then {S.CONFIDENCE_LEGACY_ID}
+                when r.cmnd_anchor is not null and u.cluster_cid is null then {S.CONFIDENCE_LEGACY_ID}
+                when r.link_probability is not null then r.link_probability
+                else {S.CONFIDENCE_UNMATCHED}
+            end as match_confidence
+        from r join unique_identities u using (cluster_id)
+        """
+    )
+    con.execute(ROW_PERSONS_DDL)
+    con.execute(
+        """
+        insert into identity.row_persons
+        select source_file, row_number, person_key, cast(match_confidence as double), match_method,
+               file_sha256, extract_date
+        from _identity_resolved order by row_idx
+        """
+    )
+    con.execute(
+        """
+        create or replace table identity.persons as
+        select person_key,
+            min(cluster_cid) as citizen_id,
+            min(cmnd) as legacy_id,
+            case when min(cluster_cid) is not null then 'citizen_id'
+                 when person_identity like 'cmnd:%' then 'legacy_id' else 'row' end as identity_kind,
+            cast(count(*) as integer) as source_row_count,
+            min(match_confidence) as match_confidence,
+            min(extract_date) as first_extract_date,
+            max(extract_date) as last_extract_date
+        from _identity_resolved group by person_key, person_identity
+        order by person_key
+        """
+    )
+    _write_review_pairs(con)
+    report.persons = con.execute("select count(*) from identity.persons").fetchall()[0][0]
+    report.persons_with_citizen_id = con.execute(
+        "select count(*) from identity.persons where citizen_id is not null"
+    ).fetchall()[0][0]
+    report.rows_by_method = dict(
+        Counter(
+            dict(con.execute("select match_method, count(*) from identity.row_persons group by 1").fetchall())
+        )
+    )
+    report.review_pairs = con.execute("select count(*) from identity.review_pairs").fetchall()[0][0]
+
+
+def _write_review_pairs(con) -> None:
+    """Uncertain pairs (REVIEW_THRESHOLD <= p < LINK_THRESHOLD) between different persons, and links
+    refused because they would join two IDs; each profile shown by its earliest row."""
+    con.execute(REVIEW_PAIRS_DDL)
+    side = (
+        "{s}.source_file, {s}.row_number, {s}.file_sha256"
+    )
+    fields = ("person_key", "cid", "full_name", "date_of_birth", "dob_precision", "sex", "household_id", "phone")
+    select_fields = ", ".join(f"l.{f}, r.{f}" for f in fields)
+    con.execute(
+        f"""
+        insert into identity.review_pairs
+        with first_rows as (
+            select * from _identity_resolved
+            qualify row_number() over (partition by profile_id order by row_idx) = 1
+        )
+        select {side.format(s="l")}, {side.format(s="r")}, x.match_probability,
+            case when x.refused then 'refused: would join two different IDs'
+                 else 'uncertain: below the link threshold' end as reason,
+            {select_fields}
+        from _identity_pairs x
+        join first_rows l on l.profile_id = x.unique_id_l
+        join first_rows r on r.profile_id = x.unique_id_r
+        where l.person_key <> r.person_key
+          and (x.refused or x.match_probability < {S.LINK_THRESHOLD})
+          and x.match_probability >= {S.REVIEW_THRESHOLD}
+        order by x.match_probability desc, l.row_idx, r.row_idx
+        """
+    )

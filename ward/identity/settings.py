@@ -79,7 +79,7 @@ MIN_UNSETTLED_TO_TRAIN = 50
 
 SEED = 20260101
 #: u-estimation: random pairs sampled (with SEED) from all records.
-U_MAX_PAIRS = 2e6
+U_MAX_PAIRS = 1e6
 #: EM: at most this many blocked pairs per session (splink samples by a hash: deterministic).
 EM_MAX_PAIRS = 1e6
 #: EM blockings: the first learns the names' m (dates agree), the second the date's and the rest.
@@ -146,11 +146,18 @@ def _else(m: float, u: float) -> dict[str, Any]:
     return {"sql_condition": "else", "label_for_charts": "else", "m_probability": m, "u_probability": u}
 
 
+def _hamming(column: str) -> str:
+    """Digits that differ, for strings of one length (hamming() raises on unequal lengths; CASE is
+    the only guard DuckDB evaluates lazily). Far cheaper than damerau_levenshtein (2 s per million
+    pairs on this machine, against 0.03 s)."""
+    return f"(case when length({column}_l) = length({column}_r) then hamming({column}_l, {column}_r) else 99 end)"
+
+
 def _name(column: str, other: str | None) -> dict[str, Any]:
     levels = [
         _null(column),
         _level(f"{column}_l = {column}_r", "exact", 0.88, 0.02, tf=column),
-        _level(f"damerau_levenshtein({column}_l, {column}_r) <= 1", "one typo", 0.05, 0.002),
+        _level(f"levenshtein({column}_l, {column}_r) <= 1", "one edit", 0.05, 0.002),
         _level(f"jaro_winkler_similarity({column}_l, {column}_r) >= 0.92", "jw 0.92", 0.03, 0.005),
     ]
     if other:
@@ -184,7 +191,7 @@ def _dob() -> dict[str, Any]:
             _level(f"{both_day} and dob_text_l = dob_text_r", "exact", 0.9, 0.0001),
             _level(swapped, "day and month swapped", 0.02, 0.00001),
             _level(partial, "partial date compatible", 0.02, 0.005),
-            _level(f"{both_day} and damerau_levenshtein(dob_text_l, dob_text_r) <= 1", "one typo", 0.03, 0.001),
+            _level(f"{both_day} and {_hamming('dob_text')} <= 1", "one digit", 0.03, 0.001),
             _level("substr(dob_text_l, 1, 4) = substr(dob_text_r, 1, 4)", "same year", 0.01, 0.012),
             _else(0.02, 0.98),
         ],
@@ -208,8 +215,8 @@ def _phone() -> dict[str, Any]:
         "comparison_levels": [
             _null("phone"),
             _level("phone_l = phone_r", "exact", 0.85, 0.0001),
-            _level("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit", 0.07, 0.0005),
-            _level("damerau_levenshtein(phone_l, phone_r) <= 2", "two digits", 0.03, 0.002),
+            _level(f"{_hamming('phone')} <= 1", "one digit", 0.07, 0.0005),
+            _level(f"{_hamming('phone')} <= 2", "two digits", 0.03, 0.002),
             _else(0.05, 0.9974),
         ],
     }
