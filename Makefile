@@ -30,7 +30,8 @@ test-all: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+	WARD_DATA_DIR=data WARD_REFERENCE_DIR=data/reference WARD_BUILD_DB=:memory: \
+	  $(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 ui: setup
 	$(BIN)/ward ui

@@ -76,8 +76,14 @@ def _run(name: str, tables: list[pd.DataFrame], link_type: str, truth) -> dict[s
     p = pred.select(["unique_id_l", "unique_id_r"]).to_pylist()
     pairs = {frozenset((r["unique_id_l"], r["unique_id_r"])) for r in p}
     true = {frozenset(t) for t in truth}
-    return {"dataset": name, "link_type": link_type, "records": sum(len(t) for t in tables),
-            "threshold": THRESHOLD, "seconds": round(seconds, 2), **_score(pairs, true)}
+    return {
+        "dataset": name,
+        "link_type": link_type,
+        "records": sum(len(t) for t in tables),
+        "threshold": THRESHOLD,
+        "seconds": round(seconds, 2),
+        **_score(pairs, true),
+    }
 
 
 def main() -> list[dict[str, object]]:
@@ -88,8 +94,17 @@ def main() -> list[dict[str, object]]:
     results.append(_run("febrl4", [_prepare(a4), _prepare(b4)], "link_only", links4))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    cols = ["dataset", "link_type", "records", "predicted_pairs", "true_pairs", "precision", "recall", "f1",
-            "seconds"]
+    cols = [
+        "dataset",
+        "link_type",
+        "records",
+        "predicted_pairs",
+        "true_pairs",
+        "precision",
+        "recall",
+        "f1",
+        "seconds",
+    ]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in results:

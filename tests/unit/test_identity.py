@@ -31,7 +31,8 @@ def _keys(con):
     return {
         (f, n): (k, c, m)
         for f, n, k, c, m in con.execute(
-            "select source_file, row_number, person_key, match_confidence, match_method from identity.row_persons"
+            "select source_file, row_number, person_key, match_confidence, match_method "
+            "from identity.row_persons"
         ).fetchall()
     }
 
@@ -117,8 +118,9 @@ def test_empty_input():
 def test_applicants_by_id_and_name_phone():
     con = duckdb.connect()
     con.execute(
-        "create table persons as select * from (values ('k1', '001085012345', 'Nguyễn Văn An', '0912345678'), "
-        "('k2', null, 'Trần Thị Đào', '0987654321')) t(person_key, citizen_id, full_name, phone)"
+        "create table persons as select * from (values "
+        "('k1', '001085012345', 'Nguyễn Văn An', '0912345678'), ('k2', null, 'Trần Thị Đào', '0987654321')) "
+        "t(person_key, citizen_id, full_name, phone)"
     )
     con.execute(
         "create table svc as select * from (values ('d.csv', 1, 'h', '001085012345', 'x', null), "

@@ -1,6 +1,14 @@
-"""Who is who: one person_key per citizen row, and applicants linked to persons."""
+"""One identity per person: every kept citizens row -> a stable person_key (see README.md here).
 
-from ward.identity.applicants import link_applicants
-from ward.identity.resolve import IdentityReport, resolve_identities
+    from ward.identity import resolve_identities
+    report = resolve_identities(con)  # writes identity.row_persons, review_pairs, persons,
+                                      # applicant_persons
 
-__all__ = ["IdentityReport", "link_applicants", "resolve_identities"]
+The splink model (comparisons, blocking rules, thresholds, confidences) is ward.identity.settings.
+"""
+
+from ward.identity.linkage import LinkageResult, score_pairs
+from ward.identity.report import IdentityReport
+from ward.identity.resolve import resolve_identities
+
+__all__ = ["IdentityReport", "LinkageResult", "resolve_identities", "score_pairs"]

@@ -1,44 +1,110 @@
-"""Link dossier applicants to resolved persons: by valid ID, else by folded name + phone."""
+"""Service-record rows -> the person who applied (identity.applicant_persons).
+
+In order, the first that gives exactly one person:
+1. applicant_id (the cleaned one, else applicant_id_raw as delivered) is a valid 12-digit ID of a person (10-11 digits: leading zeros lost in Excel,
+   padded back) -> 'citizen_id', confidence 1.0;
+2. applicant_id is a 9-digit CMND of a person -> 'legacy_id', CONFIDENCE_LEGACY_ID;
+3. the folded applicant name and the phone equal a person's (on any of their rows), and that
+   person is the only one with this name and phone -> 'name_phone', CONFIDENCE_NAME_PHONE. Not
+   taken when the applicant gave a 12-digit ID that belongs to nobody in the ward and the person
+   found has an ID: someone from outside the ward is not matched to a resident by name.
+Otherwise the applicant_person_key is null (method 'none'). Quarantined service rows are left out.
+"""
 
 from __future__ import annotations
 
-import duckdb
+from collections import Counter
 
-from ward.identity.resolve import fold_sql
+from ward.identity import settings as S
+from ward.identity.sql import columns_of, fold_sql, relation_exists
 
-NAME_PHONE_CONFIDENCE = 0.9
+CONFIDENCE_NAME_PHONE = 0.9
+
+APPLICANT_PERSONS_DDL = """
+create or replace table identity.applicant_persons (
+    source_file varchar not null,
+    row_number integer not null,
+    applicant_person_key varchar,
+    match_confidence double,
+    match_method varchar not null,
+    file_sha256 varchar
+)
+"""
 
 
-def link_applicants(con: duckdb.DuckDBPyConnection, services: str, persons: str) -> None:
-    con.execute("create schema if not exists identity")
+def match_applicants(con, services: str | None, quarantine: str, report) -> None:
+    """Write identity.applicant_persons; needs _identity_resolved (ward.identity.resolve)."""
+    con.execute(APPLICANT_PERSONS_DDL)
+    if services is None:
+        return
+    cols = columns_of(con, services)
+    sha = "file_sha256" in cols
+
+    def col(name: str) -> str:
+        return f"cast(s.{name} as varchar)" if name in cols else "cast(null as varchar)"
+
+    anti = ""
+    if relation_exists(con, quarantine):
+        qcols = columns_of(con, quarantine)
+        keys = ["source_file", "row_number"] + (["file_sha256"] if sha and "file_sha256" in qcols else [])
+        on = " and ".join(f"q.{k} is not distinct from s.{k}" for k in keys)
+        anti = (
+            f"anti join (select distinct {', '.join(keys)} from {quarantine} where outcome = 'quarantine') q"
+            f" on {on}"
+        )
     con.execute(
         f"""
-        create or replace table identity.applicant_persons as
-        with s as (
-            select source_file, row_number::integer as row_number, file_sha256,
-                   case when regexp_full_match(trim(applicant_id), '[0-9]{{12}}') then trim(applicant_id) end
-                       as applicant_cid,
-                   {fold_sql("applicant_name")} as name_f, applicant_phone
-            from {services}
+        insert into identity.applicant_persons
+        with sr as (
+            select s.source_file, cast(s.row_number as integer) as row_number, {col("file_sha256")} as file_sha256,
+                regexp_replace(coalesce({col("applicant_id")}, {col("applicant_id_raw")}, ''), '[\\s.\\-]', '', 'g') as aid,
+                {fold_sql(col("applicant_name"))} as name_fold,
+                {col("applicant_phone")} as phone
+            from {services} s {anti}
         ),
-        by_id as (  -- one key per ID (a valid ID names exactly one person)
-            select citizen_id, min(person_key) as person_key from {persons}
-            where citizen_id is not null group by citizen_id
+        ids as (
+            select *,
+                case when regexp_full_match(aid, '[0-9]{{10,12}}') then lpad(aid, 12, '0') end as aid12,
+                case when regexp_full_match(aid, '[0-9]{{9}}') then aid end as aid9
+            from sr
         ),
-        by_name_phone as (  -- only unambiguous name + phone pairs link
-            select {fold_sql("full_name")} as name_f, phone, min(person_key) as person_key
-            from {persons} where phone is not null and full_name is not null
-            group by all having count(distinct person_key) = 1
+        by_cid as (select cid, min(person_key) as person_key from _identity_resolved
+                   where cid is not null group by cid),
+        by_cmnd as (select cmnd, min(person_key) as person_key from _identity_resolved
+                    where cmnd is not null group by cmnd having count(distinct person_key) = 1),
+        by_name_phone as (
+            select name_fold, phone, min(person_key) as person_key, bool_or(cluster_cid is not null) as has_id
+            from _identity_resolved where name_fold is not null and phone is not null
+            group by name_fold, phone having count(distinct person_key) = 1
+        ),
+        matched as (
+            select ids.source_file, ids.row_number, ids.file_sha256,
+                c.person_key as by_id, m.person_key as by_cmnd,
+                case when not (ids.aid12 is not null and c.person_key is null and np.has_id)
+                     then np.person_key end as by_name_phone
+            from ids
+            left join by_cid c on c.cid = ids.aid12
+            left join by_cmnd m on m.cmnd = ids.aid9
+            left join by_name_phone np on np.name_fold = ids.name_fold and np.phone = ids.phone
         )
-        select s.source_file, s.row_number, s.file_sha256,
-               coalesce(i.person_key, n.person_key) as applicant_person_key,
-               case when i.person_key is not null then 1.0
-                    when n.person_key is not null then {NAME_PHONE_CONFIDENCE} end::double as match_confidence,
-               case when i.person_key is not null then 'citizen_id'
-                    when n.person_key is not null then 'name_phone' end as match_method
-        from s
-        left join by_id i on i.citizen_id = s.applicant_cid
-        left join by_name_phone n on n.name_f = s.name_f and n.phone = s.applicant_phone
-        order by s.source_file, s.row_number
+        select source_file, row_number,
+            coalesce(by_id, by_cmnd, by_name_phone) as applicant_person_key,
+            case when by_id is not null then {S.CONFIDENCE_CITIZEN_ID}
+                 when by_cmnd is not null then {S.CONFIDENCE_LEGACY_ID}
+                 when by_name_phone is not null then {CONFIDENCE_NAME_PHONE} end as match_confidence,
+            case when by_id is not null then 'citizen_id'
+                 when by_cmnd is not null then 'legacy_id'
+                 when by_name_phone is not null then 'name_phone' else 'none' end as match_method,
+            file_sha256
+        from matched
+        order by source_file, row_number, file_sha256
         """
+    )
+    report.applicant_rows = con.execute("select count(*) from identity.applicant_persons").fetchall()[0][0]
+    report.applicants_by_method = dict(
+        Counter(
+            dict(
+                con.execute("select match_method, count(*) from identity.applicant_persons group by 1").fetchall()
+            )
+        )
     )

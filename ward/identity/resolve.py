@@ -103,7 +103,8 @@ def resolve_identities(
         if services_relation:
             report.notes.append(f"{services_relation} not found: identity.applicant_persons is empty")
     report.seconds["applicants"] = time.perf_counter() - step
-    for table in ("_identity_rows", "_identity_profiles", "_identity_clusters", "_identity_pairs"):
+    for table in ("_identity_rows", "_identity_profiles", "_identity_clusters", "_identity_pairs",
+                  "_identity_resolved"):
         con.execute(f"drop table if exists {table}")
     report.seconds["total"] = time.perf_counter() - started
     return report

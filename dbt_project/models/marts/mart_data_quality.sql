@@ -192,22 +192,33 @@ latest_persons as (
 latest_households as (
     select households.*
     from {{ ref('int_households') }} as households
-    where households.snapshot_date = (select max(h.snapshot_date) from {{ ref('int_households') }} as h)
+    where households.snapshot_date = (
+        select max(h.snapshot_date) from {{ ref('int_households') }} as h
+    )
 ),
 
 update_scopes as (
     select
-        'citizens' as source, residential_group_no, snapshot_date, updated_at
+        'citizens' as source,
+        residential_group_no,
+        snapshot_date,
+        updated_at
     from latest_persons
     union all
     select
-        'households' as source, residential_group_no, snapshot_date, updated_at
+        'households' as source,
+        residential_group_no,
+        snapshot_date,
+        updated_at
     from latest_households
     union all
     select
         'service_records' as source,
         null as residential_group_no,
-        (select max(e.snapshot_date) from latest_extracts as e where e.source = 'service_records'),
+        (
+            select max(e.snapshot_date) from latest_extracts as e
+            where e.source = 'service_records'
+        ) as snapshot_date,
         updated_at
     from {{ ref('int_service_records__latest_versions') }}
 ),
@@ -223,7 +234,7 @@ recently_updated as (
         grouping(residential_group_no) = 1 as is_ward,
         count(*) as denominator
     from update_scopes
-    group by source, rollup (residential_group_no)
+    group by source, rollup(residential_group_no)
 ),
 
 matched as (
@@ -240,7 +251,7 @@ matched as (
         on
             latest_persons.household_id = latest_households.household_id
             and latest_persons.snapshot_date = latest_households.snapshot_date
-    group by rollup (latest_persons.residential_group_no)
+    group by rollup(latest_persons.residential_group_no)
     union all
     select
         'service_records' as source,
@@ -275,7 +286,10 @@ exported as (
             export_state.mart,
             bool_and(
                 export_state.latest_extract_date
-                >= (select e.snapshot_date from latest_extracts as e where e.source = export_state.source)
+                >= (
+                    select e.snapshot_date from latest_extracts as e
+                    where e.source = export_state.source
+                )
             ) as is_current
         from {{ source('quality', 'export_state') }} as export_state
         group by export_state.mart
