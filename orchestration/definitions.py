@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.dbt import dbt_downstream, dbt_staging
+from assets.identity import identity_step
 from assets.ingest import landing_extracts
 from assets.publish import exports, warehouse
 from assets.quality import quality_step
@@ -19,7 +20,15 @@ from ward.settings import Settings
 def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Definitions:
     give_dbt_its_environment(settings)
     return dg.Definitions(
-        assets=[landing_extracts, dbt_staging, quality_step, dbt_downstream, warehouse, exports],
+        assets=[
+            landing_extracts,
+            dbt_staging,
+            quality_step,
+            identity_step,
+            dbt_downstream,
+            warehouse,
+            exports,
+        ],
         asset_checks=[build_rule_checks()],
         jobs=[ward_pipeline],
         schedules=[nightly_rebuild],

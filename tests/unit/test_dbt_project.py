@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from tests.fixtures.raw_lake import create_row_issues, write_raw_lake
+from ward.identity import resolve_identities
 from ward.publish.exports import record_export_state
 from ward.quality.evaluate import evaluate_rules
 from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR
@@ -33,8 +34,10 @@ SR_1 = "service_records/hs_2026-09-30.csv"
 SR_2 = "service_records/hs_2026-10-15.csv"
 
 
-def key(identity: str) -> str:
-    return hashlib.md5(f"person|{identity}".encode()).hexdigest()[:16]
+def key(identifier: str) -> str:
+    """The stable person_key of ward.identity for a 12-digit ID or a 9-digit CMND."""
+    kind = "id" if len(identifier) == 12 else "cmnd"
+    return hashlib.md5(f"person|{kind}:{identifier}".encode()).hexdigest()[:16]
 
 
 def citizen(cid, name, dob, sex, residence, household, relation, group, **more):
@@ -185,6 +188,7 @@ def built(tmp_path_factory):
     with duckdb.connect(str(build_db)) as con:
         results = evaluate_rules(con, raw_dir)
         record_export_state(con, data_dir / "exports")
+        resolve_identities(con)
     assert {r.rule.code: r.error for r in results if r.error} == {}
     start = time.perf_counter()
     phase2 = dbt(env, "build", "--selector", "downstream")
@@ -280,7 +284,7 @@ def test_dim_citizen(built):
     assert len(got) == 8
     assert got[key("031095012345")] == ("031095012345", "Nguyễn Văn Hòa", "0987654321", True, True, 1.0, 2)
     assert got[key("031050012348")][3:5] == (False, False)
-    assert got[key("012345678")] == (None, "Vũ Thị Đào", None, True, True, 0.9, 1)  # merged by CMND
+    assert got[key("012345678")] == (None, "Vũ Thị Đào", None, True, True, 0.99, 1)  # merged by CMND
     row_person = [v for v in got.values() if v[1] == "Đỗ Văn Hùng"]
     assert len(row_person) == 1 and row_person[0][0] is None and row_person[0][5] == 0.5
 

@@ -125,8 +125,9 @@ EXTRA_LEDGER = [
 ]  # fmt: skip
 
 
-def person_key(identity: str) -> str:
-    return hashlib.md5(f"person|{identity}".encode()).hexdigest()[:16]
+def person_key(citizen_id: str) -> str:
+    """The stable key of the person with this valid ID (ward.identity)."""
+    return hashlib.md5(f"person|id:{citizen_id}".encode()).hexdigest()[:16]
 
 
 def release_duckdb() -> None:
@@ -181,12 +182,14 @@ def built(tmp_path_factory):
         dbt("run", "--selector", "staging", target=root)
         timings["phase 1"] = time.perf_counter() - started
 
+        from ward.identity import resolve_identities
         from ward.publish.exports import record_export_state
         from ward.quality.evaluate import evaluate_rules
 
         with duckdb.connect(str(build_db)) as con:
             errors = {r.rule.code: r.error for r in evaluate_rules(con, data_dir / "raw") if r.error}
             record_export_state(con, data_dir / "exports")
+            resolve_identities(con)
         assert errors == {}, "the staged columns do not fit expectations/rules.yml"
 
         started = time.perf_counter()

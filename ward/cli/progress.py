@@ -15,6 +15,7 @@ _STEP_LABELS = {
     "landing_extracts": "ingest landing files",
     "dbt_staging": "dbt staging models",
     "quality_step": "data rules (expectations/rules.yml) and GX",
+    "identity_step": "identity resolution (splink)",
     "dbt_downstream": "dbt intermediate models and marts",
     "ward_rule_checks": "rule checks",
     "published__warehouse": "publish the warehouse",

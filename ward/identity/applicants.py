@@ -1,8 +1,8 @@
 """Service-record rows -> the person who applied (identity.applicant_persons).
 
 In order, the first that gives exactly one person:
-1. applicant_id (the cleaned one, else applicant_id_raw as delivered) is a valid 12-digit ID of a person (10-11 digits: leading zeros lost in Excel,
-   padded back) -> 'citizen_id', confidence 1.0;
+1. applicant_id (the cleaned one, else applicant_id_raw as delivered) is a valid 12-digit ID of a
+   person (10-11 digits: leading zeros lost in Excel, padded back) -> 'citizen_id', confidence 1.0;
 2. applicant_id is a 9-digit CMND of a person -> 'legacy_id', CONFIDENCE_LEGACY_ID;
 3. the folded applicant name and the phone equal a person's (on any of their rows), and that
    person is the only one with this name and phone -> 'name_phone', CONFIDENCE_NAME_PHONE. Not
@@ -56,8 +56,11 @@ def match_applicants(con, services: str | None, quarantine: str, report) -> None
         f"""
         insert into identity.applicant_persons
         with sr as (
-            select s.source_file, cast(s.row_number as integer) as row_number, {col("file_sha256")} as file_sha256,
-                regexp_replace(coalesce({col("applicant_id")}, {col("applicant_id_raw")}, ''), '[\\s.\\-]', '', 'g') as aid,
+            select s.source_file, cast(s.row_number as integer) as row_number,
+                {col("file_sha256")} as file_sha256,
+                regexp_replace(
+                    coalesce({col("applicant_id")}, {col("applicant_id_raw")}, ''), '[\\s.\\-]', '', 'g'
+                ) as aid,
                 {fold_sql(col("applicant_name"))} as name_fold,
                 {col("applicant_phone")} as phone
             from {services} s {anti}
@@ -104,7 +107,9 @@ def match_applicants(con, services: str | None, quarantine: str, report) -> None
     report.applicants_by_method = dict(
         Counter(
             dict(
-                con.execute("select match_method, count(*) from identity.applicant_persons group by 1").fetchall()
+                con.execute(
+                    "select match_method, count(*) from identity.applicant_persons group by 1"
+                ).fetchall()
             )
         )
     )

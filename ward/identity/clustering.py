@@ -2,7 +2,10 @@
 
 Groups are the starting clusters (all records of one 12-digit ID are one group; so are those of
 one CMND; every other record is a group alone). Each group may hold *anchors*: values of a kind
-(`id`: the 12-digit ID, `cmnd`: the 9-digit CMND) that a person has at most one of.
+(`id`: the 12-digit ID, `cmnd`: the 9-digit CMND) that a person has at most one of, and values of
+an *exclusive* kind (`snapshot`: the extract dates the group's rows are listed in) that two
+clusters may not share: a snapshot lists a person once, so two records of one snapshot are two
+people (twins with one ID lost; namesakes in two households).
 
 Links are taken strongest first (match probability, then the group numbers, so the result does
 not depend on input order). A link whose two clusters would hold two different values of one kind
@@ -24,8 +27,8 @@ class Clustering:
     root: dict[int, int] = field(default_factory=dict)
     #: node -> strongest accepted link probability touching it.
     link_probability: dict[int, float] = field(default_factory=dict)
-    #: (node_a, node_b, probability) of links refused because they would join two anchors.
-    refused: list[tuple[int, int, float]] = field(default_factory=list)
+    #: (node_a, node_b, probability, kind) of links refused: the kind they would have broken.
+    refused: list[tuple[int, int, float, str]] = field(default_factory=list)
     accepted: int = 0
 
     def cluster_of(self, group: int) -> int:
@@ -37,6 +40,7 @@ def cluster_groups(
     anchors: Mapping[int, Mapping[str, frozenset[str]]],
     threshold: float,
     group_of: Mapping[int, int] | None = None,
+    exclusive: frozenset[str] = frozenset({"snapshot"}),
 ) -> Clustering:
     """Union groups along links with probability >= threshold, refusing two anchors of a kind.
 
@@ -72,16 +76,16 @@ def cluster_groups(
             _note(out, a, b, p)
             continue
         ha, hb = held[ra], held[rb]
-        if any(
-            ha.get(kind) and hb.get(kind) and len(ha[kind] | hb[kind]) > max(len(ha[kind]), len(hb[kind]))
-            for kind in ha.keys() | hb.keys()
-        ):
-            out.refused.append((a, b, p))
+        broken = _broken_kind(ha, hb, exclusive)
+        if broken:
+            out.refused.append((a, b, p, broken))
             continue
         # the smaller root joins the larger id's root: deterministic, whatever the order of calls
         keep, gone = (ra, rb) if ra < rb else (rb, ra)
         parent[gone] = keep
-        held[keep] = {k: held[keep].get(k, frozenset()) | held[gone].get(k, frozenset()) for k in ha.keys() | hb.keys()}
+        held[keep] = {
+            k: held[keep].get(k, frozenset()) | held[gone].get(k, frozenset()) for k in ha.keys() | hb.keys()
+        }
         del held[gone]
         out.accepted += 1
         _note(out, a, b, p)
@@ -89,6 +93,22 @@ def cluster_groups(
     for g in parent:
         out.root[g] = find(g)
     return out
+
+
+def _broken_kind(
+    ha: Mapping[str, frozenset[str]], hb: Mapping[str, frozenset[str]], exclusive: frozenset[str]
+) -> str | None:
+    """The first kind (sorted) that joining the two clusters would break, or None."""
+    for kind in sorted(ha.keys() | hb.keys()):
+        va, vb = ha.get(kind), hb.get(kind)
+        if not va or not vb:
+            continue
+        if kind in exclusive:
+            if va & vb:
+                return kind
+        elif len(va | vb) > max(len(va), len(vb)):  # a second distinct value
+            return kind
+    return None
 
 
 def _note(out: Clustering, a: int, b: int, p: float) -> None:

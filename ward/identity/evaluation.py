@@ -31,7 +31,11 @@ class PairScores:
 
 
 def pairwise_scores(
-    con: duckdb.DuckDBPyConnection, relation: str, predicted: str, truth: str, exclude_pairs_where: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    predicted: str,
+    truth: str,
+    exclude_pairs_where: str | None = None,
 ) -> PairScores:
     """Scores over all pairs of rows of `relation`: a pair is predicted when both rows have the same
     `predicted` value, true when the same `truth` value.
@@ -48,7 +52,6 @@ def pairwise_scores(
             )"""
 
     true_pairs, predicted_pairs, tp = (
-        int(con.execute(pairs(g)).fetchall()[0][0])
-        for g in (truth, predicted, f"{truth}, {predicted}")
+        int(con.execute(pairs(g)).fetchall()[0][0]) for g in (truth, predicted, f"{truth}, {predicted}")
     )
     return PairScores(true_pairs, predicted_pairs, tp)

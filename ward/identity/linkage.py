@@ -62,7 +62,10 @@ class LinkageResult:
 def _prepare(con: duckdb.DuckDBPyConnection, records: pa.Table | duckdb.DuckDBPyRelation) -> None:
     """The record table with the derived blocking columns (dob_block, birth_year)."""
     con.register("records_in", records)
-    casts = ", ".join(f"cast({c} as {t}) as {c}" for c, t in RECORD_COLUMNS.items())
+    present = set(con.sql("select * from records_in limit 0").columns)
+    casts = ", ".join(
+        f"cast({c if c in present else 'null'} as {t}) as {c}" for c, t in RECORD_COLUMNS.items()
+    )
     con.execute(
         f"""
         create or replace table records as
@@ -99,16 +102,57 @@ def _prior(con: duckdb.DuckDBPyConnection, records: int, unsettled: int) -> floa
     return min(0.5, max(1e-9, S.EXPECTED_PARTNERS_PER_UNSETTLED * unsettled / universe))
 
 
+def _shrink_to_priors(model: dict, columns: set[str], unsettled: int) -> dict:
+    """m = (U·m_trained + K·m_prior) / (U + K), K = settings.PRIOR_PSEUDO_MATCHES, per level.
+
+    EM on a few hundred unsettled records drives the m of levels it never saw to ~1e-20, which
+    would make, e.g., a surname typo beyond Jaro-Winkler 0.8 impossible forever. The training data
+    hold about U matches (one partner per unsettled record), so the trained values count as U
+    observations and the priors of settings.py as K: with 10,000 unsettled records the priors
+    weigh 0.5 %, with 100 they weigh a third. u needs no such care (sampled from all records).
+    """
+    priors = {
+        (c["output_column_name"], level["label_for_charts"]): level.get("m_probability")
+        for c in S.comparisons(columns)
+        for level in c["comparison_levels"]
+    }
+    k = S.PRIOR_PSEUDO_MATCHES
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            prior = priors.get((comparison["output_column_name"], level.get("label_for_charts")))
+            if level.get("is_null_level") or prior is None:
+                continue
+            trained = level.get("m_probability", prior)
+            if not isinstance(trained, (int, float)):
+                trained = prior
+            level["m_probability"] = (unsettled * trained + k * prior) / (unsettled + k)
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        total = sum(lv.get("m_probability", 0.0) for lv in levels)
+        if total > 0:  # levels EM never saw keep their prior: renormalise to a distribution
+            for lv in levels:
+                lv["m_probability"] = lv.get("m_probability", 0.0) / total
+    return model
+
+
 def _exact_pairs(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Fallback: pairs with equal folded name, date of birth (and precision), sex and household."""
-    return con.execute(
+    """Fallback: equal folded name, sex and household, and the same date of birth (same precision)
+    or, for full dates, the same with day and month swapped (the one date defect that is certain
+    to be a defect)."""
+    swapped = (
+        "l.dob_precision = 'day' and r.dob_precision = 'day'"
+        " and substr(l.dob_text, 1, 4) = substr(r.dob_text, 1, 4)"
+        " and substr(l.dob_text, 5, 2) = substr(r.dob_text, 7, 2)"
+        " and substr(l.dob_text, 7, 2) = substr(r.dob_text, 5, 2)"
+    )
+    return con.sql(
         f"""
         select l.unique_id as unique_id_l, r.unique_id as unique_id_r,
-               cast({S.CONFIDENCE_EXACT} as double) as match_probability
+            cast(case when l.dob_text = r.dob_text then {S.CONFIDENCE_EXACT}
+                      else {S.CONFIDENCE_EXACT_SWAPPED} end as double) as match_probability
         from records l join records r
-          on l.surname = r.surname and l.given_name = r.given_name and l.dob_text = r.dob_text
-             and l.dob_precision = r.dob_precision and l.sex = r.sex and l.household_id = r.household_id
-             and l.unique_id < r.unique_id and {S.NOT_BOTH_SETTLED}
+          on l.surname = r.surname and l.given_name = r.given_name and l.sex = r.sex
+             and l.household_id = r.household_id and l.unique_id < r.unique_id and {S.NOT_BOTH_SETTLED}
+             and ((l.dob_text = r.dob_text and l.dob_precision = r.dob_precision) or ({swapped}))
         order by 1, 2
         """
     ).to_arrow_table()
@@ -147,7 +191,8 @@ def _score(con: duckdb.DuckDBPyConnection, records, force_method: str | None) ->
         if not force_method:
             result.notes.append(
                 f"only {u} records without a usable ID (< {S.MIN_UNSETTLED_TO_TRAIN}): too few to train "
-                "the probabilistic model; linked on exact folded name + date of birth + sex + household"
+                "the probabilistic model; linked on exact folded name + date of birth (or day and month "
+                "swapped) + sex + household"
             )
         result.method = "exact"
         result.pairs = _exact_pairs(con)
@@ -175,7 +220,7 @@ def _splink(con: duckdb.DuckDBPyConnection, result: LinkageResult) -> None:
     result.probability_two_random_records_match = prior
     db_api = DuckDBAPI(con)
     sdf = db_api.register("records", table_name="records_input")
-    linker = Linker(sdf, S.build_settings(columns, prior), log_level=logging.WARNING)
+    linker = Linker(sdf, S.build_settings(columns, prior), log_level=logging.ERROR)
 
     started = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(max_pairs=S.U_MAX_PAIRS, seed=S.SEED)
@@ -188,12 +233,14 @@ def _splink(con: duckdb.DuckDBPyConnection, result: LinkageResult) -> None:
                 rule, estimate_without_term_frequencies=True, max_pairs=S.EM_MAX_PAIRS
             )
         except Exception as error:  # e.g. no pairs in this blocking: keep the priors for those m
-            result.notes.append(f"EM on {rule.get_blocking_rule('duckdb').blocking_rule_sql} skipped: {error}")
+            result.notes.append(f"EM on {rule} skipped: {error}")
     seconds["train_em"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    model = _shrink_to_priors(linker.misc.save_model_to_json(), columns, result.unsettled)
+    linker = Linker(db_api.register("records", table_name="records_model"), model, log_level=logging.ERROR)
     predictions = linker.inference.predict(threshold_match_probability=S.PREDICT_FLOOR, warning_mode="never")
-    result.pairs = con.execute(
+    result.pairs = con.sql(
         f"""
         select cast(unique_id_l as bigint) as unique_id_l, cast(unique_id_r as bigint) as unique_id_r,
                round(match_probability, 6) as match_probability
@@ -203,5 +250,5 @@ def _splink(con: duckdb.DuckDBPyConnection, result: LinkageResult) -> None:
     ).to_arrow_table()
     seconds["predict"] = time.perf_counter() - started
     result.method = "splink"
-    result.model = linker.misc.save_model_to_json()
+    result.model = model
     result.candidate_pairs = result.pairs.num_rows

@@ -7,7 +7,7 @@
    neither.
 3. Profiles: rows with the same identity (or none) and the same folded name, date of birth and
    precision, sex, household, phone and residential group are one *profile*: the same person
-   listed in four snapshots is compared once, not 4 x 4 times. About 1.05 profiles per person.
+   listed in four snapshots is compared once, not 4 x 4 times (1,000,000 rows: ~310,000 profiles).
 4. Probabilistic linkage (ward.identity.linkage, splink) scores pairs of profiles of which at
    least one has no 12-digit ID; the clustering (ward.identity.clustering) links them strongest
    first and never joins two different IDs (or two different CMNDs).
@@ -103,8 +103,13 @@ def resolve_identities(
         if services_relation:
             report.notes.append(f"{services_relation} not found: identity.applicant_persons is empty")
     report.seconds["applicants"] = time.perf_counter() - step
-    for table in ("_identity_rows", "_identity_profiles", "_identity_clusters", "_identity_pairs",
-                  "_identity_resolved"):
+    for table in (
+        "_identity_rows",
+        "_identity_profiles",
+        "_identity_clusters",
+        "_identity_pairs",
+        "_identity_resolved",
+    ):
         con.execute(f"drop table if exists {table}")
     report.seconds["total"] = time.perf_counter() - started
     return report
@@ -138,7 +143,8 @@ def _kept_rows(con, citizens: str, quarantine: str, report: IdentityReport) -> N
                 as row_idx,
             c.source_file, cast(c.row_number as integer) as row_number, {col("file_sha256")} as file_sha256,
             cast(c.extract_date as date) as extract_date,
-            case when {status}regexp_full_match(c.citizen_id, '[0-9]{{12}}') then c.citizen_id end as cid,
+            case when {status}regexp_full_match(cast(c.citizen_id as varchar), '[0-9]{{12}}')
+                 then cast(c.citizen_id as varchar) end as cid,
             case when regexp_full_match({col("legacy_id")}, '[0-9]{{9}}') then {col("legacy_id")} end as cmnd,
             c.full_name,
             {fold_sql("c.full_name")} as name_fold,
@@ -180,14 +186,13 @@ def _deterministic(con) -> None:
             from anchored
         ),
         profiled as (
+            -- a profile is numbered by its first row (row_idx): unique, and the same every run
             select *, min(row_idx) over (
                 partition by anchor, name_fold, date_of_birth, dob_precision, sex, household_id, phone, area
-            ) as profile_first_row
+            ) as profile_id
             from keyed
         )
-        select * exclude (profile_first_row),
-            dense_rank() over (order by profile_first_row) as profile_id
-        from profiled
+        select * from profiled
         """
     )
     # group = all profiles of one anchor, or a profile alone; numbered by its first profile.
@@ -197,6 +202,7 @@ def _deterministic(con) -> None:
         with p as (
             select profile_id, any_value(anchor) as anchor, bool_or(cid_eff is not null) as settled,
                 any_value(cid_eff) as cid_eff, list(distinct cmnd) filter (where cmnd is not null) as cmnds,
+                list(distinct cast(extract_date as varchar)) as snapshots,
                 min(row_idx) as first_row
             from _identity_rows group by profile_id
         )
@@ -226,25 +232,27 @@ def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
     con.unregister("_identity_pairs_in")
     touched = con.execute(
         """
-        select profile_id, group_id, cid_eff, cmnds from _identity_profiles
+        select profile_id, group_id, cid_eff, cmnds, snapshots from _identity_profiles
         where group_id in (
             select p.group_id from _identity_profiles p
-            join (select unique_id_l as id from _identity_pairs union select unique_id_r from _identity_pairs) t
-              on t.id = p.profile_id
+            join (
+                select unique_id_l as id from _identity_pairs union select unique_id_r from _identity_pairs
+            ) t on t.id = p.profile_id
         )
         """
     ).fetchall()
-    group_of = {profile: group for profile, group, _, _ in touched}
+    group_of = {profile: group for profile, group, *_ in touched}
     anchors: dict[int, dict[str, frozenset[str]]] = {}
-    for _, group, cid, cmnds in touched:
-        held = anchors.setdefault(group, {"id": frozenset(), "cmnd": frozenset()})
+    for _, group, cid, cmnds, snapshots in touched:
+        held = anchors.setdefault(group, {"id": frozenset(), "cmnd": frozenset(), "snapshot": frozenset()})
         if cid:
             held["id"] = held["id"] | {cid}
         if cmnds:
             held["cmnd"] = held["cmnd"] | set(cmnds)
+        held["snapshot"] = held["snapshot"] | set(snapshots)
     pairs = linkage.pairs.to_pydict()
     links = zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True)
-    threshold = S.CONFIDENCE_EXACT if linkage.method == "exact" else S.LINK_THRESHOLD
+    threshold = _link_threshold(linkage)
     clustering = cluster_groups(links, anchors, threshold, group_of)
     report.links_accepted = clustering.accepted
     report.links_refused = len(clustering.refused)
@@ -263,8 +271,9 @@ def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
     )
     refused = pa.table(
         {
-            "unique_id_l": pa.array([a for a, _, _ in clustering.refused], pa.int64()),
-            "unique_id_r": pa.array([b for _, b, _ in clustering.refused], pa.int64()),
+            "unique_id_l": pa.array([min(a, b) for a, b, _, _ in clustering.refused], pa.int64()),
+            "unique_id_r": pa.array([max(a, b) for a, b, _, _ in clustering.refused], pa.int64()),
+            "broken": pa.array([kind for *_, kind in clustering.refused], pa.string()),
         }
     )
     con.register("_clusters_in", clusters)
@@ -282,7 +291,7 @@ def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
     con.execute(
         """
         create or replace temp table _identity_pairs as
-        select x.*, (f.unique_id_l is not null) as refused
+        select x.*, f.broken as refused
         from _identity_pairs x left join _refused_in f
           on f.unique_id_l = least(x.unique_id_l, x.unique_id_r)
          and f.unique_id_r = greatest(x.unique_id_l, x.unique_id_r)
@@ -290,6 +299,11 @@ def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
     )
     for name in ("_clusters_in", "_strongest_in", "_refused_in"):
         con.unregister(name)
+
+
+def _link_threshold(linkage: LinkageResult) -> float:
+    """Exact-match pairs are links by definition; splink pairs from LINK_THRESHOLD up."""
+    return 0.0 if linkage.method == "exact" else S.LINK_THRESHOLD
 
 
 def _write_outputs(con, linkage: LinkageResult, report: IdentityReport) -> None:
@@ -330,6 +344,7 @@ def _write_outputs(con, linkage: LinkageResult, report: IdentityReport) -> None:
         select r.row_idx, r.source_file, r.row_number, r.file_sha256, r.extract_date, r.profile_id,
             r.cid, r.cmnd, r.full_name, r.date_of_birth, r.dob_precision, r.sex, r.household_id, r.phone,
             r.name_fold, u.person_identity, u.cluster_cid,
+            r.cid_eff is not null as settled, r.link_probability,
             substr(md5('person|' || u.person_identity), 1, 16) as person_key,
             case
                 when r.cid is not null then 'citizen_id'
@@ -373,7 +388,7 @@ def _write_outputs(con, linkage: LinkageResult, report: IdentityReport) -> None:
         order by person_key
         """
     )
-    _write_review_pairs(con)
+    _write_review_pairs(con, _link_threshold(linkage))
     report.persons = con.execute("select count(*) from identity.persons").fetchall()[0][0]
     report.persons_with_citizen_id = con.execute(
         "select count(*) from identity.persons where citizen_id is not null"
@@ -386,14 +401,24 @@ def _write_outputs(con, linkage: LinkageResult, report: IdentityReport) -> None:
     report.review_pairs = con.execute("select count(*) from identity.review_pairs").fetchall()[0][0]
 
 
-def _write_review_pairs(con) -> None:
-    """Uncertain pairs (REVIEW_THRESHOLD <= p < LINK_THRESHOLD) between different persons, and links
-    refused because they would join two IDs; each profile shown by its earliest row."""
+def _write_review_pairs(con, link_threshold: float) -> None:
+    """Pairs for a steward, each profile shown by its earliest row: uncertain pairs (REVIEW_THRESHOLD
+    <= p < LINK_THRESHOLD) and refused links (two IDs, two CMNDs, two rows of one snapshot) between
+    two different persons, where a side without ID is not already linked more surely elsewhere
+    (its strongest link is below max(p, REVIEW_UNLESS_LINKED_AT)): a row linked to its own ID at
+    0.9999 need not be reviewed against a brother who scores 0.4."""
     con.execute(REVIEW_PAIRS_DDL)
-    side = (
-        "{s}.source_file, {s}.row_number, {s}.file_sha256"
+    side = "{s}.source_file, {s}.row_number, {s}.file_sha256"
+    fields = (
+        "person_key",
+        "cid",
+        "full_name",
+        "date_of_birth",
+        "dob_precision",
+        "sex",
+        "household_id",
+        "phone",
     )
-    fields = ("person_key", "cid", "full_name", "date_of_birth", "dob_precision", "sex", "household_id", "phone")
     select_fields = ", ".join(f"l.{f}, r.{f}" for f in fields)
     con.execute(
         f"""
@@ -403,15 +428,24 @@ def _write_review_pairs(con) -> None:
             qualify row_number() over (partition by profile_id order by row_idx) = 1
         )
         select {side.format(s="l")}, {side.format(s="r")}, x.match_probability,
-            case when x.refused then 'refused: would join two different IDs'
-                 else 'uncertain: below the link threshold' end as reason,
+            case x.refused
+                when 'id' then 'refused: would join two different citizen IDs'
+                when 'cmnd' then 'refused: would join two different CMNDs'
+                when 'snapshot' then 'refused: both listed in one snapshot'
+                else 'uncertain: below the link threshold' end as reason,
             {select_fields}
         from _identity_pairs x
         join first_rows l on l.profile_id = x.unique_id_l
         join first_rows r on r.profile_id = x.unique_id_r
         where l.person_key <> r.person_key
-          and (x.refused or x.match_probability < {S.LINK_THRESHOLD})
+          and (x.refused is not null or x.match_probability < {link_threshold})
           and x.match_probability >= {S.REVIEW_THRESHOLD}
+          and (
+              (not l.settled and coalesce(l.link_probability, 0)
+                  < greatest(x.match_probability, {S.REVIEW_UNLESS_LINKED_AT}))
+              or (not r.settled and coalesce(r.link_probability, 0)
+                  < greatest(x.match_probability, {S.REVIEW_UNLESS_LINKED_AT}))
+          )
         order by x.match_probability desc, l.row_idx, r.row_idx
         """
     )

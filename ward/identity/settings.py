@@ -12,20 +12,37 @@ name is part of what a person is called, and the family name alone says little (
 
 Why these comparisons
 - surname / given_name: exact (with term-frequency adjustment: sharing "nguyen" is weak evidence,
-  sharing "luu" strong), then typo levels (Damerau-Levenshtein 1, Jaro-Winkler 0.92 / 0.80).
-  given_name also has a "fields swapped" level (Febrl swaps given name and surname).
+  sharing "luu" strong), then typo levels (Levenshtein 1, Jaro-Winkler 0.92 / 0.80).
+  given_name has a "crossed" level: one's given name is (nearly, Jaro-Winkler >= 0.9) the other's
+  surname (Febrl swaps the two fields; Vietnamese names never trigger it). Only there: a crossing
+  seen by both name comparisons would count one piece of evidence twice ("Lily Priest" and
+  "Hylnad Lily" are two people).
 - dob: exact day; day and month swapped (dd/mm vs mm/dd written by Excel); compatible partial dates
-  (a `yyyy` or `mm/yyyy` birth date agrees with a full date of that year / month); one-character typo;
-  same year. A partial date is stored as the first day of its period, so `dob_text` alone would
+  (a `yyyy` or `mm/yyyy` birth date agrees with a full date of that year / month); one digit
+  differs; same year. A partial date is stored as the first day of its period, so `dob_text` alone would
   call 1985 (= 19850101) and 01/01/1985 equal: the precision decides the level.
 - sex: exact or not. A mismatch is strong evidence against (the ID even encodes it).
-- household_id: exact, term-frequency adjusted (a household code shared by 12 people is weaker
-  than one shared by 2). No fuzzy level: codes that differ by a digit are different households.
+- address: same household, else same area (residential group; Febrl: street and postcode), both
+  term-frequency adjusted (a household code shared by 12 people is weaker than one shared by 2).
+  One comparison, not two: the same household implies the same group, and two comparisons would
+  count that evidence twice. No fuzzy level: codes that differ by a digit are other households.
 - phone: exact, then one or two keyed-in digit errors (also the Febrl soc_sec_id).
-- area: the residential group (Febrl: postcode), exact, term-frequency adjusted; weak evidence.
 Each level carries prior m/u probabilities (domain guesses) so that a model that could not be
-trained still scores sensibly; training replaces them: u by random sampling (fixed seed), m by
-expectation-maximisation on two blockings that each leave the other fields free to be learnt.
+trained still scores sensibly. Training: u by random sampling over all records (hash-based sample
+with SEED: the same records every run), m by expectation-maximisation on two blockings (same birth
+date; same name) that each leave the other fields free to be learnt, on pairs with an unsettled
+side only; then m is shrunk towards the priors in proportion to how few unsettled records there
+were (linkage._shrink_to_priors). The prior match probability is set, not estimated by splink
+(linkage._prior: splink's estimator counts all N^2/2 pairs, most of which are never compared).
+
+What splink does not do: the clustering (ward.identity.clustering) links strongest first and
+refuses a link that would put two 12-digit IDs, two CMNDs, or two rows of one snapshot in one
+person (a snapshot lists a person once: that is what keeps twins apart, who share a household,
+surname and birth date and differ only by a given name).
+
+Costs, measured on 2 cores: damerau_levenshtein costs 2 s per million pairs in DuckDB, levenshtein
+0.25 s, hamming 0.03 s, jaro_winkler 0.15 s; u-estimation compares U_MAX_PAIRS pairs on every
+comparison, so it is the largest fixed cost of a run (~0.8 s).
 
 Why these blocking rules
 Only records whose identity is not settled by a 12-digit ID need linking (about 1 % of a
@@ -34,7 +51,7 @@ records are never formed. Each rule is an equi-join, so DuckDB hash-joins it; th
 are then the union of:
 - same household (a person re-listed without ID stays in their household),
 - same full name (moved household, phone changed),
-- names swapped between the two fields (Febrl),
+- one's given name is the other's surname (Febrl swaps the fields),
 - same birth date with day and month in either order (name typos; only exact dates: a partial date
   would put everyone born "1985" in one block),
 - same phone,
@@ -45,20 +62,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from splink import SettingsCreator, block_on
+from splink import SettingsCreator
 
 # ---------------------------------------------------------------------------------------------
 # Thresholds and confidences (documented in ward/identity/README.md).
 # ---------------------------------------------------------------------------------------------
 
-#: A scored pair at or above this probability links two records (subject to the rule that a
-#: person holds at most one 12-digit ID and at most one CMND). Chosen from the benchmark and the
-#: synthetic ward (bench/results/linkage.json): F1 is flat between 0.5 and 0.95; 0.8 leaves a
-#: margin against false merges, which are worse here than a missed link (a missed link leaves a
-#: person counted twice in a review list; a false merge hides a resident).
+#: A scored pair at or above this probability links two records (subject to the clustering's
+#: constraints). Chosen from the benchmark and the synthetic ward (bench/results/linkage.json):
+#: cluster F1 on Febrl3/4 moves by < 0.002 between 0.5 and 0.95; 0.8 leaves a margin against
+#: false merges, which are worse here than a missed link (a missed link leaves a person listed
+#: twice, and the pair is in review_pairs; a false merge silently hides a resident).
 LINK_THRESHOLD = 0.8
 #: Pairs between this and LINK_THRESHOLD are not linked but listed in identity.review_pairs.
 REVIEW_THRESHOLD = 0.3
+#: ... unless the record without ID in the pair is already linked at least this surely (and more
+#: surely than the pair): no review of a row linked to its own ID at 0.9999 against its brother.
+REVIEW_UNLESS_LINKED_AT = 0.99
 #: Pairs are predicted down to this probability (below, nothing is kept).
 PREDICT_FLOOR = REVIEW_THRESHOLD
 
@@ -66,11 +86,13 @@ PREDICT_FLOOR = REVIEW_THRESHOLD
 CONFIDENCE_CITIZEN_ID = 1.0  # the row carries the valid 12-digit ID itself
 CONFIDENCE_LEGACY_ID = 0.99  # the row's 9-digit CMND is carried beside one 12-digit ID elsewhere
 CONFIDENCE_EXACT = 0.9  # fallback (too little data to train): exact name, dob, sex, household
+CONFIDENCE_EXACT_SWAPPED = 0.85  # the same with the birth date's day and month swapped
 CONFIDENCE_UNMATCHED = 0.5  # no usable ID and nothing matched: the person is this row alone
 # A probabilistic link's confidence is the link's own match probability (>= LINK_THRESHOLD).
 
 #: Below this many unsettled records (no usable 12-digit ID) the model is not trained: records
-#: link only on exact folded name + date of birth + sex + household (the report says so).
+#: link only on exact folded name + date of birth (or day/month swapped) + sex + household (the
+#: report says so).
 MIN_UNSETTLED_TO_TRAIN = 50
 
 # ---------------------------------------------------------------------------------------------
@@ -83,10 +105,15 @@ U_MAX_PAIRS = 1e6
 #: EM: at most this many blocked pairs per session (splink samples by a hash: deterministic).
 EM_MAX_PAIRS = 1e6
 #: EM blockings: the first learns the names' m (dates agree), the second the date's and the rest.
+#: Only pairs with an unsettled side, as in prediction: pairs of two profiles of one ID differ by
+#: construction (that is why they are two profiles) and would teach EM that the same person's
+#: date of birth or household often differs.
 EM_BLOCKING_RULES = (
-    block_on("dob_text"),
-    block_on("surname", "given_name"),
+    "l.dob_text = r.dob_text and (not l.settled or not r.settled)",
+    "l.surname = r.surname and l.given_name = r.given_name and (not l.settled or not r.settled)",
 )
+#: Weight of the prior m probabilities against the trained ones, in matches (see linkage.py).
+PRIOR_PSEUDO_MATCHES = 50
 #: Prior: expected true partners of an unsettled record among all records (see linkage.py).
 EXPECTED_PARTNERS_PER_UNSETTLED = 1.0
 
@@ -100,7 +127,8 @@ NOT_BOTH_SETTLED = "(not l.settled or not r.settled)"
 BLOCKING_KEYS: tuple[str, ...] = (
     "l.household_id = r.household_id",
     "l.surname = r.surname and l.given_name = r.given_name",
-    "l.given_name = r.surname and l.surname = r.given_name",
+    "l.given_name = r.surname",
+    "l.surname = r.given_name",
     "l.dob_block = r.dob_block",
     "l.phone = r.phone",
     "l.given_name = r.given_name and l.birth_year = r.birth_year",
@@ -113,9 +141,10 @@ def blocking_rules(columns: set[str]) -> list[str]:
         0: {"household_id"},
         1: {"surname", "given_name"},
         2: {"surname", "given_name"},
-        3: {"dob_text"},
-        4: {"phone"},
-        5: {"given_name", "dob_text"},
+        3: {"surname", "given_name"},
+        4: {"dob_text"},
+        5: {"phone"},
+        6: {"given_name", "dob_text"},
     }
     return [f"{key} and {NOT_BOTH_SETTLED}" for i, key in enumerate(BLOCKING_KEYS) if needs[i] <= columns]
 
@@ -150,7 +179,8 @@ def _hamming(column: str) -> str:
     """Digits that differ, for strings of one length (hamming() raises on unequal lengths; CASE is
     the only guard DuckDB evaluates lazily). Far cheaper than damerau_levenshtein (2 s per million
     pairs on this machine, against 0.03 s)."""
-    return f"(case when length({column}_l) = length({column}_r) then hamming({column}_l, {column}_r) else 99 end)"
+    same_length = f"length({column}_l) = length({column}_r)"
+    return f"(case when {same_length} then hamming({column}_l, {column}_r) else 99 end)"
 
 
 def _name(column: str, other: str | None) -> dict[str, Any]:
@@ -160,10 +190,12 @@ def _name(column: str, other: str | None) -> dict[str, Any]:
         _level(f"levenshtein({column}_l, {column}_r) <= 1", "one edit", 0.05, 0.002),
         _level(f"jaro_winkler_similarity({column}_l, {column}_r) >= 0.92", "jw 0.92", 0.03, 0.005),
     ]
-    if other:
-        levels.append(
-            _level(f"{column}_l = {other}_r and {other}_l = {column}_r", "swapped with " + other, 0.01, 1e-5)
+    if other:  # the fields crossed: Febrl swaps given name and surname (typos on top)
+        crossed = (
+            f"jaro_winkler_similarity({column}_l, {other}_r) >= 0.9"
+            f" or jaro_winkler_similarity({other}_l, {column}_r) >= 0.9"
         )
+        levels.append(_level(crossed, "crossed with " + other, 0.01, 1e-4))
     levels += [
         _level(f"jaro_winkler_similarity({column}_l, {column}_r) >= 0.80", "jw 0.80", 0.02, 0.05),
         _else(0.01, 0.92),
@@ -234,13 +266,25 @@ def comparisons(columns: set[str]) -> list[dict[str, Any]]:
         out.append(_dob())
     if "sex" in columns:
         out.append(_exact("sex", 0.98, 0.5))
-    if "household_id" in columns:
-        out.append(_exact("household_id", 0.85, 0.001, tf=True))
+    if "household_id" in columns or "area" in columns:
+        out.append(_address(columns))
     if "phone" in columns:
         out.append(_phone())
-    if "area" in columns:
-        out.append(_exact("area", 0.9, 0.05, tf=True))
     return out
+
+
+def _address(columns: set[str]) -> dict[str, Any]:
+    has_household, has_area = "household_id" in columns, "area" in columns
+    nulls = [f"({c}_l is null or {c}_r is null)" for c in ("household_id", "area") if c in columns]
+    levels = [{"sql_condition": " and ".join(nulls), "label_for_charts": "null", "is_null_level": True}]
+    if has_household:
+        levels.append(
+            _level("household_id_l = household_id_r", "same household", 0.85, 0.0001, tf="household_id")
+        )
+    if has_area:
+        levels.append(_level("area_l = area_r", "same area", 0.1, 0.03, tf="area"))
+    levels.append(_else(0.05, 0.97))
+    return {"output_column_name": "address", "comparison_levels": levels}
 
 
 def build_settings(columns: set[str], probability_two_random_records_match: float) -> SettingsCreator:

@@ -4,7 +4,8 @@
 --                (Decision 766/QĐ-TTg); false otherwise, also when the completion date is unknown
 --   is_overdue   finished late (completed_date after due_date), or not finished, not withdrawn and
 --                due_date before the latest service_records extract date
---   applicant_person_key  the person whose valid personal ID equals the cleaned applicant_id
+--   applicant_person_key  the applicant as resolved by the identity step (by personal ID, else by
+--                         name and phone pointing to exactly one person), null when none matched
 with
 
 dossiers as (
@@ -15,25 +16,23 @@ extracts as (
     select latest_extract_date from {{ ref('int_service_records__extracts') }}
 ),
 
-persons as (
-    select distinct
-        citizen_id,
-        person_key
-    from {{ ref('int_persons') }}
-    where identity_kind = 'citizen_id'
+applicants as (
+    select * from {{ source('identity', 'applicant_persons') }}
 ),
 
 flagged as (
     select
         dossiers.*,
-        persons.person_key as applicant_person_key,
+        applicants.applicant_person_key,
         extracts.latest_extract_date,
         dossiers.status in {{ sql_list(var('ward_finished_statuses')) }} as finished,
         dossiers.status = '{{ var("ward_withdrawn_status") }}' as withdrawn
     from dossiers
     cross join extracts
-    left join persons
-        on dossiers.applicant_id = persons.citizen_id
+    left join applicants
+        on
+            dossiers.file_sha256 = applicants.file_sha256
+            and dossiers.row_number = applicants.row_number
 )
 
 select

@@ -1,39 +1,24 @@
--- Each kept citizens row with the identity of the person it describes, and that person's key.
---
--- Identity, for now: the valid 12-digit citizen_id; else the 9-digit legacy_id (CMND); else the row
--- itself, as a hash of its cleaned name, date of birth, sex and household. Two different valid IDs
--- are never one person. The three kinds cannot collide: 12 digits, 9 digits, 32 hex characters.
--- person_key = the first 16 hex characters of md5('person|' || identity): the same identity gives
--- the same key in every snapshot and every rebuild.
+-- Each kept citizens row with the person it describes, as resolved by the identity step
+-- (ward.identity: same valid 12-digit ID = same person; a CMND links to the ID carried with it;
+-- rows without a usable ID link probabilistically with splink, never joining two different IDs).
+-- identity_kind says how the row was matched; match_confidence how sure the match is.
 with
 
 kept as (
     select * from {{ ref('int_citizens__kept_rows') }}
 ),
 
-identified as (
-    select
-        *,
-        case
-            when citizen_id_status = 'valid' then 'citizen_id'
-            when legacy_id is not null then 'legacy_id'
-            else 'row'
-        end as identity_kind,
-        case
-            when citizen_id_status = 'valid' then citizen_id
-            when legacy_id is not null then legacy_id
-            else md5(concat_ws(
-                '|',
-                coalesce(full_name, ''),
-                coalesce(cast(date_of_birth as varchar), ''),
-                coalesce(sex, ''),
-                coalesce(household_id, '')
-            ))
-        end as person_identity
-    from kept
+resolved as (
+    select * from {{ source('identity', 'row_persons') }}
 )
 
 select
-    *,
-    substr(md5('person|' || person_identity), 1, 16) as person_key
-from identified
+    kept.*,
+    resolved.match_method as identity_kind,
+    resolved.person_key,
+    resolved.match_confidence
+from kept
+inner join resolved
+    on
+        kept.file_sha256 = resolved.file_sha256
+        and kept.row_number = resolved.row_number

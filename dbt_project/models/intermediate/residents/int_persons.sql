@@ -3,9 +3,8 @@
 -- values of the row updated last (updated_at), then the highest row_number; source_row_count
 -- says how many rows were merged.
 --
--- match_confidence: 1.0 when the rows share a valid 12-digit personal ID (the spec's "same
--- person"); 0.9 for a shared 9-digit CMND (an ID, but an old one that carries no birth data); 0.5
--- for a person known by one row's own details only (no usable ID: nothing was matched).
+-- match_confidence: the weakest match among the rows merged into the person in this snapshot (1.0
+-- when they all carry the valid 12-digit ID; the link probability for a probabilistic match).
 with
 
 identified as (
@@ -19,7 +18,8 @@ ranked as (
             partition by extract_date, person_key
             order by updated_at desc nulls last, row_number desc, source_file desc
         ) as pick,
-        count(*) over (partition by extract_date, person_key) as rows_merged
+        count(*) over (partition by extract_date, person_key) as rows_merged,
+        min(match_confidence) over (partition by extract_date, person_key) as weakest_match
     from identified
 )
 
@@ -49,10 +49,6 @@ select
     ranked.row_number,
     ranked.file_sha256,
     cast(ranked.rows_merged as integer) as source_row_count,
-    case ranked.identity_kind
-        when 'citizen_id' then 1.0
-        when 'legacy_id' then 0.9
-        else 0.5
-    end as match_confidence
+    ranked.weakest_match as match_confidence
 from ranked
 where ranked.pick = 1

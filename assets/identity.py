@@ -1,0 +1,52 @@
+"""The identity step: one person per identity, before the marts count people (ward.identity)."""
+
+import dagster as dg
+import duckdb
+
+from assets.dbt import staging_key
+from assets.quality import ROW_ISSUES
+from orchestration.resources import WardResource
+from ward.identity import resolve_identities
+
+ROW_PERSONS = dg.AssetKey(["identity", "row_persons"])
+APPLICANT_PERSONS = dg.AssetKey(["identity", "applicant_persons"])
+REVIEW_PAIRS = dg.AssetKey(["identity", "review_pairs"])
+_UPSTREAM = [ROW_ISSUES, staging_key("stg_landing__citizens"), staging_key("stg_landing__service_records")]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ROW_PERSONS,
+            deps=_UPSTREAM,
+            group_name="identity",
+            description="Each kept citizens row's person_key: same valid ID = same person; rows "
+            "without a usable ID linked with splink; two different IDs never merged.",
+        ),
+        dg.AssetSpec(
+            APPLICANT_PERSONS,
+            deps=_UPSTREAM,
+            group_name="identity",
+            description="Each dossier row's applicant_person_key (by ID, else name and phone).",
+        ),
+        dg.AssetSpec(
+            REVIEW_PAIRS,
+            deps=_UPSTREAM,
+            group_name="identity",
+            description="Candidate matches in the uncertain band, for the steward; never merged.",
+        ),
+    ],
+    name="identity_step",
+)
+def identity_step(context: dg.AssetExecutionContext, ward: WardResource):
+    with duckdb.connect(str(ward.settings.build_db_path)) as con:
+        report = resolve_identities(con)
+        review = con.execute("select count(*) from identity.review_pairs").fetchall()[0][0]
+        by_method = dict(
+            con.execute("select match_method, count(*) from identity.row_persons group by 1").fetchall()
+        )
+    for note in report.notes:
+        context.log.info(note)
+    yield dg.MaterializeResult(asset_key=ROW_PERSONS, metadata={f"rows_{k}": v for k, v in by_method.items()})
+    yield dg.MaterializeResult(asset_key=APPLICANT_PERSONS)
+    yield dg.MaterializeResult(asset_key=REVIEW_PAIRS, metadata={"pairs_to_review": review})
