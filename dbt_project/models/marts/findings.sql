@@ -1,7 +1,9 @@
 -- Every kept row with a problem a steward should review: the `flag` issues of the quality step on
 -- rows that were not quarantined (what was not kept is in the quarantine, with all its reasons in
 -- quality.row_issues). person_key: the person a citizens row became. resolved_at stays null while
--- the problem is open.
+-- the problem is open. Household rules that compare the two sources (no head, several heads,
+-- member_count off) come from int_households__findings (person_key null: a household row is not a
+-- person).
 with
 
 issues as (
@@ -24,25 +26,63 @@ kept_issues as (
             and issues.file_sha256 = quarantined.file_sha256
             and issues.row_number = quarantined.row_number
     where issues.pick = 1
+),
+
+row_findings as (
+    select
+        kept_issues.source,
+        kept_issues.source_file,
+        kept_issues.row_number,
+        persons.person_key,
+        kept_issues.rule,
+        kept_issues.column_name,
+        kept_issues.value,
+        kept_issues.reason_vi,
+        kept_issues.reason_en,
+        kept_issues.first_seen_at,
+        kept_issues.residential_group_no
+    from kept_issues
+    left join {{ ref('int_citizens__identified') }} as persons
+        on
+            kept_issues.source = 'citizens'
+            and kept_issues.file_sha256 = persons.file_sha256
+            and kept_issues.row_number = persons.row_number
+),
+
+household_findings as (
+    select
+        household.source,
+        household.source_file,
+        household.row_number,
+        cast(null as varchar) as person_key,
+        household.rule,
+        household.column_name,
+        household.value,
+        household.reason_vi,
+        household.reason_en,
+        household.first_seen_at,
+        household.residential_group_no
+    from {{ ref('int_households__findings') }} as household
+),
+
+all_findings as (
+    select * from row_findings
+    union all
+    select * from household_findings
 )
 
 select
-    cast(kept_issues.source as varchar) as source,
-    cast(kept_issues.source_file as varchar) as source_file,
-    cast(kept_issues.row_number as integer) as row_number,
-    cast(persons.person_key as varchar) as person_key,
-    cast(kept_issues.rule as varchar) as rule,
-    cast(kept_issues.column_name as varchar) as {{ adapter.quote('column') }},
-    cast(kept_issues.value as varchar) as value,
-    cast(kept_issues.reason_vi as varchar) as reason_vi,
-    cast(kept_issues.reason_en as varchar) as reason_en,
-    cast(kept_issues.first_seen_at as timestamp) as first_seen_at,
+    cast(source as varchar) as source,
+    cast(source_file as varchar) as source_file,
+    cast(row_number as integer) as row_number,
+    cast(person_key as varchar) as person_key,
+    cast(rule as varchar) as rule,
+    cast(column_name as varchar) as {{ adapter.quote('column') }},
+    cast(value as varchar) as value,
+    cast(reason_vi as varchar) as reason_vi,
+    cast(reason_en as varchar) as reason_en,
+    cast(first_seen_at as timestamp) as first_seen_at,
     cast(null as timestamp) as resolved_at,
-    cast(kept_issues.column_name as varchar) as column_name,
-    cast(kept_issues.residential_group_no as integer) as residential_group_no
-from kept_issues
-left join {{ ref('int_citizens__identified') }} as persons
-    on
-        kept_issues.source = 'citizens'
-        and kept_issues.file_sha256 = persons.file_sha256
-        and kept_issues.row_number = persons.row_number
+    cast(column_name as varchar) as column_name,
+    cast(residential_group_no as integer) as residential_group_no
+from all_findings

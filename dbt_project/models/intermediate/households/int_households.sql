@@ -26,6 +26,8 @@ select
     updated_at,
     cast(rows_merged as integer) as source_row_count,
     source_file,
-    row_number
+    row_number,
+    file_sha256,
+    loaded_at
 from ranked
 where pick = 1
