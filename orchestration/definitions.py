@@ -10,6 +10,7 @@ from assets.ingest import landing_extracts
 from assets.publish import exports, warehouse
 from assets.quality import quality_step
 from orchestration.checks import build_rule_checks
+from orchestration.freshness import build_freshness_checks
 from orchestration.jobs import ward_pipeline
 from orchestration.resources import WardResource, dbt_resource, give_dbt_its_environment
 from orchestration.schedules import nightly_rebuild
@@ -29,7 +30,7 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
             warehouse,
             exports,
         ],
-        asset_checks=[build_rule_checks()],
+        asset_checks=[build_rule_checks(), *build_freshness_checks(settings)],
         jobs=[ward_pipeline],
         schedules=[nightly_rebuild],
         sensors=[landing_sensor],

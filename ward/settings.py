@@ -22,6 +22,11 @@ SOURCES = ("citizens", "households", "service_records")
 ENV_DATA_DIR = "WARD_DATA_DIR"
 ENV_SHARED_KEY = "WARD_SHARED_EXPORT_KEY"
 ENV_UI_PORT = "WARD_UI_PORT"
+ENV_FRESHNESS_DAYS = {
+    "citizens": "WARD_FRESHNESS_CITIZENS_DAYS",
+    "service_records": "WARD_FRESHNESS_SERVICE_RECORDS_DAYS",
+}
+DEFAULT_FRESHNESS_DAYS = {"citizens": 35, "service_records": 2}
 MIN_SHARED_KEY_LENGTH = 16
 
 
@@ -30,13 +35,24 @@ class Settings:
     data_dir: Path
     shared_export_key: str | None = None
     ui_port: int = 3000
+    # How old the latest extract of a source may be before its freshness check warns (days).
+    freshness_days: tuple[tuple[str, int], ...] = tuple(DEFAULT_FRESHNESS_DAYS.items())
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get(ENV_DATA_DIR) or REPO_ROOT / "data").expanduser().resolve()
         key = env.get(ENV_SHARED_KEY) or None
-        return cls(data_dir=data_dir, shared_export_key=key, ui_port=int(env.get(ENV_UI_PORT, 3000)))
+        freshness = tuple(
+            (source, int(env.get(name) or DEFAULT_FRESHNESS_DAYS[source]))
+            for source, name in ENV_FRESHNESS_DAYS.items()
+        )
+        return cls(
+            data_dir=data_dir,
+            shared_export_key=key,
+            ui_port=int(env.get(ENV_UI_PORT, 3000)),
+            freshness_days=freshness,
+        )
 
     # Inputs -------------------------------------------------------------------------------
     @property
