@@ -2,8 +2,8 @@
 -- rows that were not quarantined (what was not kept is in the quarantine, with all its reasons in
 -- quality.row_issues). person_key: the person a citizens row became. resolved_at stays null while
 -- the problem is open. Household rules that compare the two sources (no head, several heads,
--- member_count off) come from int_households__findings (person_key null: a household row is not a
--- person).
+-- member_count off, head not a member, a resident's household unknown) come from
+-- int_households__findings (person_key null for a household row: it is not a person).
 with
 
 issues as (
@@ -54,7 +54,7 @@ household_findings as (
         household.source,
         household.source_file,
         household.row_number,
-        cast(null as varchar) as person_key,
+        persons.person_key,
         household.rule,
         household.column_name,
         household.value,
@@ -63,6 +63,11 @@ household_findings as (
         household.first_seen_at,
         household.residential_group_no
     from {{ ref('int_households__findings') }} as household
+    left join {{ ref('int_citizens__identified') }} as persons
+        on
+            household.source = 'citizens'
+            and household.file_sha256 = persons.file_sha256
+            and household.row_number = persons.row_number
 ),
 
 all_findings as (

@@ -48,6 +48,7 @@ select
     ranked.source_file,
     ranked.row_number,
     ranked.file_sha256,
+    ranked.loaded_at,
     cast(ranked.rows_merged as integer) as source_row_count,
     ranked.weakest_match as match_confidence
 from ranked
