@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ward.identity import settings as S
-from ward.identity.sql import columns_of, fold_sql, relation_exists
+from ward.identity.sql import columns_of, fold_sql, quarantine_anti_join
 
 CONFIDENCE_NAME_PHONE = 0.9
 
@@ -43,15 +43,7 @@ def match_applicants(con, services: str | None, quarantine: str, report) -> None
     def col(name: str) -> str:
         return f"cast(s.{name} as varchar)" if name in cols else "cast(null as varchar)"
 
-    anti = ""
-    if relation_exists(con, quarantine):
-        qcols = columns_of(con, quarantine)
-        keys = ["source_file", "row_number"] + (["file_sha256"] if sha and "file_sha256" in qcols else [])
-        on = " and ".join(f"q.{k} is not distinct from s.{k}" for k in keys)
-        anti = (
-            f"anti join (select distinct {', '.join(keys)} from {quarantine} where outcome = 'quarantine') q"
-            f" on {on}"
-        )
+    anti = quarantine_anti_join(con, quarantine, "s", sha)
     con.execute(
         f"""
         insert into identity.applicant_persons

@@ -35,7 +35,7 @@ from ward.identity.applicants import match_applicants
 from ward.identity.clustering import cluster_groups
 from ward.identity.linkage import LinkageResult, score_pairs
 from ward.identity.report import IdentityReport
-from ward.identity.sql import columns_of, fold_sql, relation_exists
+from ward.identity.sql import columns_of, fold_sql, quarantine_anti_join, relation_exists
 
 ROW_PERSONS_DDL = """
 create or replace table identity.row_persons (
@@ -126,15 +126,7 @@ def _kept_rows(con, citizens: str, quarantine: str, report: IdentityReport) -> N
     def col(name: str, cast: str = "varchar") -> str:
         return f"cast({name} as {cast})" if name in cols else f"cast(null as {cast})"
 
-    anti = ""
-    if relation_exists(con, quarantine):
-        qcols = columns_of(con, quarantine)
-        keys = ["source_file", "row_number"] + (["file_sha256"] if sha and "file_sha256" in qcols else [])
-        on = " and ".join(f"q.{k} is not distinct from c.{k}" for k in keys)
-        anti = (
-            f"anti join (select distinct {', '.join(keys)} from {quarantine} where outcome = 'quarantine') q"
-            f" on {on}"
-        )
+    anti = quarantine_anti_join(con, quarantine, "c", sha)
     con.execute(
         f"""
         create or replace temp table _identity_rows as

@@ -24,3 +24,21 @@ def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
 
 def columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
     return {c.lower() for c in con.sql(f"select * from {relation} limit 0").columns}
+
+
+def quarantine_anti_join(con: duckdb.DuckDBPyConnection, quarantine: str, alias: str, has_sha: bool) -> str:
+    """An `anti join` clause dropping the rows of `alias` that the quality step quarantined.
+
+    Rows are matched on (source_file, row_number), and on file_sha256 too when both sides carry it
+    (a path re-delivered with new bytes is another delivery). Empty when there is no quarantine table.
+    """
+    if not relation_exists(con, quarantine):
+        return ""
+    keys = ["source_file", "row_number"]
+    if has_sha and "file_sha256" in columns_of(con, quarantine):
+        keys.append("file_sha256")
+    on = " and ".join(f"q.{k} is not distinct from {alias}.{k}" for k in keys)
+    return (
+        f"anti join (select distinct {', '.join(keys)} from {quarantine} where outcome = 'quarantine') q"
+        f" on {on}"
+    )

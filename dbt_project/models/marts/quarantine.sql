@@ -16,17 +16,6 @@ issues as (
 )
 
 select
-    cast(source as varchar) as source,
-    cast(source_file as varchar) as source_file,
-    cast(row_number as integer) as row_number,
-    cast(rule as varchar) as rule,
-    cast(column_name as varchar) as {{ adapter.quote('column') }},
-    cast(value as varchar) as value,
-    cast(reason_vi as varchar) as reason_vi,
-    cast(reason_en as varchar) as reason_en,
-    cast(first_seen_at as timestamp) as first_seen_at,
-    cast(null as timestamp) as resolved_at,
-    cast(column_name as varchar) as column_name,
-    cast(residential_group_no as integer) as residential_group_no
+    {{ issue_mart_columns() }}
 from issues
 where pick = 1
