@@ -4,15 +4,28 @@ phase 1 (`dbt_staging`): models/staging — rename, cast, clean;
 then assets/quality.py writes quality.row_issues from the staged tables;
 phase 2 (`dbt_downstream`): models/intermediate and models/marts, which read quality.row_issues.
 dbt tests come along as asset checks; an error-severity test fails the run before publication.
+
+Incremental runs (docs/architecture.md): the staging models append only the rows of new raw files,
+and a source with no new file is skipped with its tests; phase 2 skips the models tagged `persons`
+when the citizens and households (staged files and their issues) are as at its last build. A run
+tagged ward/full_refresh=true rebuilds everything (`ward run --full-refresh`, the nightly schedule).
 """
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from graphlib import TopologicalSorter
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.resources import DBT_PROJECT, ensure_dbt_manifest
+from orchestration.resources import DBT_PROJECT, WardResource, ensure_dbt_manifest
+from ward.build_state import FULL_REFRESH_TAG, input_fingerprint, is_unchanged, store_fingerprint
+from ward.quality.rules import STAGED_MODELS
+from ward.settings import Settings
 
 # dbt unit tests check the SQL, not the data: the test suite runs them, production runs skip them.
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -39,7 +52,83 @@ TRANSLATOR = WardDbtTranslator()
 ensure_dbt_manifest()  # the decorators below read it
 
 
-def _dbt_phase(name: str, select: str) -> dg.AssetsDefinition:
+# Models built from the citizens and households snapshots only (dbt_project.yml, _marts__models.yml).
+PERSONS_TAG = "tag:persons"
+PERSONS_SOURCES = ("citizens", "households")
+
+
+def _in_dependency_order(assets_def: dg.AssetsDefinition, events: list) -> list:
+    """Outputs sorted so that each comes after those of the models it reads; then the rest."""
+    deps = {k: {d for d in assets_def.asset_deps.get(k, ()) if d in assets_def.keys} for k in assets_def.keys}
+    rank = {key: i for i, key in enumerate(TopologicalSorter(deps).static_order())}
+    outputs = [e for e in events if isinstance(e, dg.Output)]
+    outputs.sort(key=lambda e: rank[assets_def.keys_by_output_name[e.output_name]])
+    return outputs + [e for e in events if not isinstance(e, dg.Output)]
+
+
+@cache
+def _persons_keys() -> frozenset[dg.AssetKey]:
+    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
+    return frozenset(
+        TRANSLATOR.get_asset_key(n)
+        for n in nodes
+        if n["resource_type"] == "model" and PERSONS_TAG.removeprefix("tag:") in n["tags"]
+    )
+
+
+def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
+    return context.run.tags.get(FULL_REFRESH_TAG) == "true"
+
+
+@dataclass
+class _Skip:
+    """Models a phase leaves out because their inputs are as they were at their last build."""
+
+    exclude: list[str] = field(default_factory=list)  # dbt selectors
+    keys: list[dg.AssetKey] = field(default_factory=list)
+    reason: str = ""
+    on_success: Callable[[], None] = lambda: None
+
+
+def _skip_staging(context: dg.AssetExecutionContext, settings: Settings) -> _Skip:
+    """A source with no raw file left to stage: its staging model and its tests are skipped."""
+    skip = _Skip(reason="no new file delivered")
+    if not settings.build_db_path.exists():  # the first build
+        return skip
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+        for source, relation in STAGED_MODELS.items():
+            raw = {p.stem for p in settings.raw_source_dir(source).glob("*.parquet") if p.stem != "_empty"}
+            try:
+                rows = con.execute(f"select distinct file_sha256 from {relation}").fetchall()
+            except duckdb.CatalogException:
+                continue
+            model = relation.split(".")[1]
+            if raw <= {r[0] for r in rows} and staging_key(model) in context.assets_def.keys:
+                skip.exclude.append(model)
+                skip.keys.append(staging_key(model))
+    return skip
+
+
+def _skip_persons(context: dg.AssetExecutionContext, settings: Settings, consumer: str) -> _Skip:
+    """Citizens and households (staged files and their issues) as at the last build: the models
+    tagged `persons` are skipped; otherwise they are built and the fingerprint stored after."""
+    with duckdb.connect(str(settings.build_db_path)) as con:
+        persons = input_fingerprint(con, PERSONS_SOURCES)
+        if is_unchanged(con, consumer, persons):
+            keys = sorted(k for k in context.assets_def.keys if k in _persons_keys())
+            return _Skip([PERSONS_TAG], keys, "citizens and households as last built")
+        store_fingerprint(con, consumer, None)  # until this build has succeeded
+
+    def remember() -> None:
+        with duckdb.connect(str(settings.build_db_path)) as con:
+            store_fingerprint(con, consumer, persons)
+
+    return _Skip(on_success=remember)
+
+
+def _dbt_phase(
+    name: str, select: str, plan_skip: Callable[[dg.AssetExecutionContext, Settings], _Skip]
+) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=DBT_PROJECT.manifest_path,
         project=DBT_PROJECT,
@@ -47,14 +136,43 @@ def _dbt_phase(name: str, select: str) -> dg.AssetsDefinition:
         name=name,
         dagster_dbt_translator=TRANSLATOR,
     )
-    def phase(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(BUILD, context=context).stream()
+    def phase(context: dg.AssetExecutionContext, dbt: DbtCliResource, ward: WardResource):
+        full_refresh = is_full_refresh(context)
+        args = [*BUILD, "--full-refresh"] if full_refresh else list(BUILD)
+        whole_phase = context.selected_asset_keys == set(context.assets_def.keys)
+        skip = plan_skip(context, ward.settings) if whole_phase and not full_refresh else _Skip()
+        if skip.exclude:
+            args += ["--exclude", " ".join(skip.exclude)]
+            context.log.info(f"Skipped ({skip.reason}): {', '.join(k.to_user_string() for k in skip.keys)}")
+        events = dbt.cli(args, context=context).stream()
+        if skip.keys:
+            # A skipped model is still current: say so, so the steps after it run as usual.
+            unchanged = [
+                dg.Output(
+                    None,
+                    output_name=context.assets_def.get_output_name_for_asset_key(key),
+                    metadata={"unchanged": skip.reason},
+                )
+                for key in skip.keys
+            ]
+            events = _in_dependency_order(context.assets_def, [*events, *unchanged])
+        yield from events
+        skip.on_success()
 
     return phase
 
 
-dbt_staging = _dbt_phase("dbt_staging", STAGING_SELECT)
-dbt_downstream = _dbt_phase("dbt_downstream", DOWNSTREAM_SELECT)
+dbt_staging = _dbt_phase("dbt_staging", STAGING_SELECT, _skip_staging)
+dbt_downstream = _dbt_phase(
+    "dbt_downstream",
+    DOWNSTREAM_SELECT,
+    lambda context, settings: _skip_persons(context, settings, "dbt_downstream"),
+)
+
+
+def persons_marts() -> list[str]:
+    """The marts built from citizens and households only (their exports can be reused unchanged)."""
+    return sorted(k.path[1] for k in _persons_keys() if k.path[0] == "marts")
 
 
 def marts_keys() -> list[dg.AssetKey]:

@@ -6,7 +6,9 @@ import duckdb
 from assets.dbt import staging_key
 from assets.quality import ROW_ISSUES
 from orchestration.resources import WardResource
-from ward.identity import resolve_identities
+from ward.build_state import input_fingerprint, is_unchanged, store_fingerprint
+from ward.identity import match_new_applicants, resolve_identities
+from ward.identity.sql import relation_exists
 
 ROW_PERSONS = dg.AssetKey(["identity", "row_persons"])
 APPLICANT_PERSONS = dg.AssetKey(["identity", "applicant_persons"])
@@ -40,7 +42,15 @@ _UPSTREAM = [ROW_ISSUES, staging_key("stg_landing__citizens"), staging_key("stg_
 )
 def identity_step(context: dg.AssetExecutionContext, ward: WardResource):
     with duckdb.connect(str(ward.settings.build_db_path)) as con:
-        report = resolve_identities(con)
+        # Citizens rows and their issues as last resolved: only the new dossier rows need matching.
+        citizens = input_fingerprint(con, ("citizens",))
+        if is_unchanged(con, "identity", citizens) and relation_exists(con, "identity.person_lookup"):
+            report = match_new_applicants(con)
+            context.log.info("Citizens unchanged since the last run: matched the new dossier rows only")
+        else:
+            store_fingerprint(con, "identity", None)  # until this resolution has succeeded
+            report = resolve_identities(con)
+            store_fingerprint(con, "identity", citizens)
         review = con.execute("select count(*) from identity.review_pairs").fetchall()[0][0]
         by_method = dict(
             con.execute("select match_method, count(*) from identity.row_persons group by 1").fetchall()

@@ -1,9 +1,11 @@
 """Publication: the analysts' warehouse and the exported marts, each replaced whole."""
 
 import dagster as dg
+import duckdb
 
-from assets.dbt import marts_keys
+from assets.dbt import marts_keys, persons_marts
 from orchestration.resources import WardResource
+from ward.build_state import stored_fingerprint
 from ward.publish.exports import export_marts
 from ward.publish.warehouse import publish_warehouse
 
@@ -31,7 +33,13 @@ def warehouse(ward: WardResource) -> dg.MaterializeResult:
 )
 def exports(context: dg.AssetExecutionContext, ward: WardResource) -> dg.MaterializeResult:
     settings = ward.settings
-    report = export_marts(settings.build_db_path, settings.exports_dir, settings.shared_export_key)
+    # The persons marts are as good as their inputs' fingerprint: unchanged, their files are reused.
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+        persons = stored_fingerprint(con, "dbt_downstream")
+    tokens = {mart: persons for mart in persons_marts()} if persons else {}
+    report = export_marts(settings.build_db_path, settings.exports_dir, settings.shared_export_key, tokens)
+    if report.reused:
+        context.log.info(f"Unchanged since the last export, linked not rewritten: {', '.join(report.reused)}")
     if report.shared_skipped_reason:
         context.log.warning(report.shared_skipped_reason)
     return dg.MaterializeResult(
@@ -40,5 +48,6 @@ def exports(context: dg.AssetExecutionContext, ward: WardResource) -> dg.Materia
             "tables": dg.MetadataValue.json(report.tables),
             "shared_tables": dg.MetadataValue.json(report.shared_tables),
             "shared_tier": report.shared_skipped_reason or "written",
+            "reused_unchanged": dg.MetadataValue.json(report.reused),
         }
     )

@@ -6,7 +6,8 @@ import duckdb
 from assets.dbt import staging_key
 from orchestration.resources import WardResource
 from ward.publish.exports import record_export_state
-from ward.quality.evaluate import evaluate_rules, record_gx_outcomes
+from ward.quality.evaluate import evaluate_rules, mark_evaluated, record_gx_outcomes
+from ward.quality.freshness import record_freshness_thresholds
 from ward.quality.gx_validation import run_gx
 from ward.quality.rules import STAGED_MODELS, load_rules
 
@@ -38,15 +39,18 @@ def quality_step(context: dg.AssetExecutionContext, ward: WardResource):
     with duckdb.connect(str(settings.build_db_path)) as con:
         results = evaluate_rules(con, settings.raw_dir, rules)
         export_rows = record_export_state(con, settings.exports_dir)
+        record_freshness_thresholds(con, settings.freshness_days)
     runnable = tuple(r.rule for r in results if not r.error)
     gx_outcomes, docs = run_gx(settings.build_db_path, settings.quality_dir, runnable)
+    errored = {r.rule.code: r.error for r in results if r.error}
     with duckdb.connect(str(settings.build_db_path)) as con:
         disagreeing = record_gx_outcomes(con, gx_outcomes)
+        disagreed = "Great Expectations errored or disagreed with the SQL count"
+        errored |= dict.fromkeys(disagreeing, disagreed)
+        files_evaluated = 0 if errored else mark_evaluated(con)
         by_outcome = dict(
             con.execute("select outcome, count(*) from quality.row_issues group by 1").fetchall()
         )
-    errored = {r.rule.code: r.error for r in results if r.error}
-    errored |= {code: "Great Expectations errored or disagreed with the SQL count" for code in disagreeing}
     if errored:
         # A rule that could not run must never look like a pass: stop before the marts are built.
         raise dg.Failure(
@@ -54,14 +58,15 @@ def quality_step(context: dg.AssetExecutionContext, ward: WardResource):
             metadata={**errored, "data_docs": dg.MetadataValue.path(docs)},
         )
     context.log.info(
-        f"{len(results)} rules evaluated: {by_outcome.get('quarantine', 0)} quarantine and "
-        f"{by_outcome.get('flag', 0)} flag issues"
+        f"{len(results)} rules evaluated on {files_evaluated} new or restaged file(s): "
+        f"{by_outcome.get('quarantine', 0)} quarantine and {by_outcome.get('flag', 0)} flag issues in all"
     )
     yield dg.MaterializeResult(asset_key=EXPORT_STATE, metadata={"rows": export_rows})
     yield dg.MaterializeResult(
         asset_key=ROW_ISSUES,
         metadata={
             "rules": len(results),
+            "files_evaluated_now": files_evaluated,
             "quarantine_issues": by_outcome.get("quarantine", 0),
             "flag_issues": by_outcome.get("flag", 0),
             "data_docs": dg.MetadataValue.url(f"file://{docs}"),

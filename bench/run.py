@@ -26,7 +26,7 @@ RESULTS = REPO_ROOT / "bench" / "results"
 MiB = 1024 * 1024
 
 
-class _StepTimer(logging.Handler):
+class StepTimer(logging.Handler):
     """Labels memory samples with the running step and records each step's wall time."""
 
     def __init__(self, sampler: MemorySampler) -> None:
@@ -65,7 +65,7 @@ def bench_size(people: int, keep: bool) -> dict:
         generate_ward(data_dir, people=people)
         result["generate_seconds"] = time.perf_counter() - started
 
-        timer = _StepTimer(sampler)
+        timer = StepTimer(sampler)
 
         @dg.logger
         def bench_logger(_):

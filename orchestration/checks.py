@@ -34,7 +34,7 @@ def build_rule_checks(rules: tuple[Rule, ...] | None = None) -> dg.AssetChecksDe
         with duckdb.connect(str(ward.settings.build_db_path), read_only=True) as con:
             rows = con.execute(
                 "select rule, rows_checked, rows_failed, sample_rows, "
-                "coalesce(error, gx_error, case when gx_unexpected_count <> rows_failed "
+                "coalesce(error, gx_error, case when gx_unexpected_count <> rows_failed_now "
                 "then 'Great Expectations counted ' || gx_unexpected_count || ' rows' end) "
                 "from quality.rule_results"
             ).fetchall()

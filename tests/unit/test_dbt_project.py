@@ -24,7 +24,8 @@ from tests.fixtures.raw_lake import create_row_issues, write_raw_lake
 from ward.identity import resolve_identities
 from ward.publish.exports import record_export_state
 from ward.quality.evaluate import evaluate_rules
-from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR
+from ward.quality.freshness import record_freshness_thresholds
+from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR, Settings
 
 DBT = Path(sys.executable).with_name("dbt")
 CIT_A = "citizens/ds_2026-09-01.csv"
@@ -188,6 +189,7 @@ def built(tmp_path_factory):
     with duckdb.connect(str(build_db)) as con:
         results = evaluate_rules(con, raw_dir)
         record_export_state(con, data_dir / "exports")
+        record_freshness_thresholds(con, Settings(data_dir=data_dir).freshness_days)
         resolve_identities(con)
     assert {r.rule.code: r.error for r in results if r.error} == {}
     start = time.perf_counter()

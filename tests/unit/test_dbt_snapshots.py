@@ -22,7 +22,7 @@ import yaml
 
 from tests.fixtures.raw_lake import create_row_issues, write_raw_lake
 from ward import sources
-from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR
+from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR, Settings
 
 dbt_runner = pytest.importorskip("dbt.cli.main")
 
@@ -185,10 +185,12 @@ def built(tmp_path_factory):
         from ward.identity import resolve_identities
         from ward.publish.exports import record_export_state
         from ward.quality.evaluate import evaluate_rules
+        from ward.quality.freshness import record_freshness_thresholds
 
         with duckdb.connect(str(build_db)) as con:
             errors = {r.rule.code: r.error for r in evaluate_rules(con, data_dir / "raw") if r.error}
             record_export_state(con, data_dir / "exports")
+            record_freshness_thresholds(con, Settings(data_dir=data_dir).freshness_days)
             resolve_identities(con)
         assert errors == {}, "the staged columns do not fit expectations/rules.yml"
 

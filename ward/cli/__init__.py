@@ -49,11 +49,15 @@ def generate(
 
 
 @app.command()
-def run() -> None:
+def run(
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Restage and rebuild everything, not only what is new.")
+    ] = False,
+) -> None:
     """Run the whole pipeline once, in-process; exit 1 when a blocking check fails."""
     from ward.cli.run import run_pipeline
 
-    raise typer.Exit(run_pipeline(Settings.from_env(), console))
+    raise typer.Exit(run_pipeline(Settings.from_env(), console, full_refresh=full_refresh))
 
 
 @app.command()

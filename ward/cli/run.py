@@ -7,14 +7,19 @@ import contextlib
 from dagster import DagsterInstance
 from rich.console import Console
 
+from ward.build_state import FULL_REFRESH_TAG
 from ward.cli.instance import use_ward_instance
 from ward.cli.progress import progress_logger
 from ward.cli.summary import headline_figures, print_summary
 from ward.settings import ENV_SHARED_KEY, Settings
 
 
-def run_pipeline(settings: Settings, console: Console) -> int:
-    """Run every asset and check once; returns the process exit code (0 = all blocking checks held)."""
+def run_pipeline(settings: Settings, console: Console, *, full_refresh: bool = False) -> int:
+    """Run every asset and check once; returns the process exit code (0 = all blocking checks held).
+
+    Incremental by default: only new files are staged and checked, and unchanged persons are not
+    rebuilt. full_refresh restages and rebuilds everything (after a change of the cleaning rules).
+    """
     from orchestration.definitions import build_definitions  # heavy import, only when running
 
     use_ward_instance(settings)
@@ -31,7 +36,10 @@ def run_pipeline(settings: Settings, console: Console) -> int:
     ):
         # Naming our logger in the run config replaces Dagster's default console logger.
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
         )
     failed_checks = [
         e.asset_check_evaluation_data.check_name

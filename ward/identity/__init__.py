@@ -9,6 +9,6 @@ The splink model (comparisons, blocking rules, thresholds, confidences) is ward.
 
 from ward.identity.linkage import LinkageResult, score_pairs
 from ward.identity.report import IdentityReport
-from ward.identity.resolve import resolve_identities
+from ward.identity.resolve import match_new_applicants, resolve_identities
 
-__all__ = ["IdentityReport", "LinkageResult", "resolve_identities", "score_pairs"]
+__all__ = ["IdentityReport", "LinkageResult", "match_new_applicants", "resolve_identities", "score_pairs"]

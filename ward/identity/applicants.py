@@ -32,9 +32,29 @@ create or replace table identity.applicant_persons (
 """
 
 
-def match_applicants(con, services: str | None, quarantine: str, report) -> None:
-    """Write identity.applicant_persons; needs _identity_resolved (ward.identity.resolve)."""
-    con.execute(APPLICANT_PERSONS_DDL)
+# The persons' matching keys (one row per kept citizens row), kept between runs so that a new
+# service-record extract is matched without resolving the citizens again.
+PERSON_LOOKUP = "identity.person_lookup"
+
+
+def write_person_lookup(con) -> None:
+    """Keep _identity_resolved's matching keys (ward.identity.resolve) as identity.person_lookup."""
+    con.execute(
+        f"create or replace table {PERSON_LOOKUP} as "
+        "select cid, cmnd, name_fold, phone, person_key, cluster_cid from _identity_resolved"
+    )
+
+
+def match_applicants(
+    con, services: str | None, quarantine: str, report, *, new_files_only: bool = False
+) -> None:
+    """Write identity.applicant_persons from identity.person_lookup.
+
+    new_files_only: keep the rows already matched and add the service-record files not matched yet
+    (and those the quality step evaluated again this run): the incremental path of a daily extract.
+    """
+    if not new_files_only:
+        con.execute(APPLICANT_PERSONS_DDL)
     if services is None:
         return
     cols = columns_of(con, services)
@@ -44,6 +64,16 @@ def match_applicants(con, services: str | None, quarantine: str, report) -> None
         return f"cast(s.{name} as varchar)" if name in cols else "cast(null as varchar)"
 
     anti = quarantine_anti_join(con, quarantine, "s", sha)
+    only_new = ""
+    if new_files_only:
+        con.execute(
+            "delete from identity.applicant_persons as a using quality.pending_files as p "
+            "where p.source = 'service_records' and p.file_sha256 is not distinct from a.file_sha256"
+        )
+        only_new = (
+            "where s.file_sha256 not in "
+            "(select distinct file_sha256 from identity.applicant_persons where file_sha256 is not null)"
+        )
     con.execute(
         f"""
         insert into identity.applicant_persons
@@ -56,6 +86,7 @@ def match_applicants(con, services: str | None, quarantine: str, report) -> None
                 {fold_sql(col("applicant_name"))} as name_fold,
                 {col("applicant_phone")} as phone
             from {services} s {anti}
+            {only_new}
         ),
         ids as (
             select *,
@@ -63,13 +94,13 @@ def match_applicants(con, services: str | None, quarantine: str, report) -> None
                 case when regexp_full_match(aid, '[0-9]{{9}}') then aid end as aid9
             from sr
         ),
-        by_cid as (select cid, min(person_key) as person_key from _identity_resolved
+        by_cid as (select cid, min(person_key) as person_key from identity.person_lookup
                    where cid is not null group by cid),
-        by_cmnd as (select cmnd, min(person_key) as person_key from _identity_resolved
+        by_cmnd as (select cmnd, min(person_key) as person_key from identity.person_lookup
                     where cmnd is not null group by cmnd having count(distinct person_key) = 1),
         by_name_phone as (
             select name_fold, phone, min(person_key) as person_key, bool_or(cluster_cid is not null) as has_id
-            from _identity_resolved where name_fold is not null and phone is not null
+            from identity.person_lookup where name_fold is not null and phone is not null
             group by name_fold, phone having count(distinct person_key) = 1
         ),
         matched as (

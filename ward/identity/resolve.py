@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from ward.identity import settings as S
-from ward.identity.applicants import match_applicants
+from ward.identity.applicants import match_applicants, write_person_lookup
 from ward.identity.clustering import cluster_groups
 from ward.identity.linkage import LinkageResult, score_pairs
 from ward.identity.report import IdentityReport
@@ -96,6 +96,7 @@ def resolve_identities(
     report.seconds["cluster_and_write"] = time.perf_counter() - step
 
     step = time.perf_counter()
+    write_person_lookup(con)
     if services_relation and relation_exists(con, services_relation):
         match_applicants(con, services_relation, quarantine_relation, report)
     else:
@@ -112,6 +113,20 @@ def resolve_identities(
     ):
         con.execute(f"drop table if exists {table}")
     report.seconds["total"] = time.perf_counter() - started
+    return report
+
+
+def match_new_applicants(
+    con: duckdb.DuckDBPyConnection,
+    services_relation: str = "staging.stg_landing__service_records",
+    *,
+    quarantine_relation: str = "quality.row_issues",
+) -> IdentityReport:
+    """The incremental path: the citizens are as last resolved; match the new dossier rows only."""
+    started = time.perf_counter()
+    report = IdentityReport()
+    match_applicants(con, services_relation, quarantine_relation, report, new_files_only=True)
+    report.seconds["applicants"] = report.seconds["total"] = time.perf_counter() - started
     return report
 
 

@@ -8,7 +8,9 @@ The whole set is built in a new folder and swapped in with one rename (see atomi
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,7 @@ class ExportReport:
     tables: dict[str, int] = field(default_factory=dict)  # mart -> rows
     shared_tables: dict[str, int] = field(default_factory=dict)
     shared_skipped_reason: str | None = None
+    reused: list[str] = field(default_factory=list)  # marts hard-linked from the previous set
 
 
 def _sha256(path: Path) -> str:
@@ -52,9 +55,14 @@ def _write_table(table: pa.Table, folder: Path, name: str) -> dict:
     }
 
 
-def _write_manifest(folder: Path, files: list[dict], extract_dates: dict, tier: str) -> None:
+def _write_manifest(
+    folder: Path, files: list[dict], extract_dates: dict, tier: str, key_id: str | None = None
+) -> None:
     manifest = {
         "tier": tier,
+        # Which key hashed the shared tier (an HMAC of a constant, not the key): a new key
+        # rewrites every shared file.
+        "key_id": key_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "extract_dates": extract_dates,
         "files": files,
@@ -99,9 +107,46 @@ def _shared_key(shared_key: str | None) -> tuple[bytes | None, str | None]:
     return shared_key.encode("utf-8"), None
 
 
-def export_marts(build_db: Path, exports_dir: Path, shared_key: str | None) -> ExportReport:
+def _previous_entries(folder: Path, key_id: str | None) -> dict[str, dict]:
+    """The live manifest's entries that carry a build token, by mart (shared tier: same key only)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if manifest.get("key_id") != key_id:
+        return {}
+    return {e["file"].removesuffix(".parquet"): e for e in manifest["files"] if e.get("build_token")}
+
+
+def _reuse(
+    previous: dict[str, dict], source: Path, target: Path, mart: str, token: str | None
+) -> dict | None:
+    """Hard-link the live file of a mart built from the same inputs (same token) into the new set."""
+    entry = previous.get(mart)
+    if token is None or entry is None or entry["build_token"] != token:
+        return None
+    try:
+        os.link(source / entry["file"], target / entry["file"])
+    except OSError:
+        return None
+    return entry
+
+
+def export_marts(
+    build_db: Path, exports_dir: Path, shared_key: str | None, build_tokens: dict[str, str] | None = None
+) -> ExportReport:
+    """Write every mart of the build database into a new export set and swap it in.
+
+    build_tokens: mart -> a token of the inputs it was built from (assets/publish.py). A mart whose
+    token equals the live manifest's is not written again: its file is hard-linked from the live
+    set (a daily dossier extract leaves the million-row dim_citizen as it was).
+    """
+    build_tokens = build_tokens or {}
     report = ExportReport(exports_dir=exports_dir)
     key, report.shared_skipped_reason = _shared_key(shared_key)
+    key_id = hmac.new(key, b"ward exports key id", "sha256").hexdigest()[:16] if key else None
+    live = exports_dir.resolve() if exports_dir.exists() else exports_dir
+    previous, previous_shared = _previous_entries(live, None), _previous_entries(live / "shared", key_id)
     version = new_version_dir(exports_dir)
     with duckdb.connect(str(build_db), read_only=True) as con:
         marts = [
@@ -117,15 +162,28 @@ def export_marts(build_db: Path, exports_dir: Path, shared_key: str | None) -> E
         if key:
             shared_dir.mkdir()
         for mart in marts:
-            table = con.sql(f"select * from {MARTS_SCHEMA}.{mart}").to_arrow_table()
-            files.append(_write_table(table, version, mart))
-            report.tables[mart] = table.num_rows
-            if key and mart not in NOT_SHARED_TABLES:
-                shared_files.append(_write_table(shared_table(table, key), shared_dir, mart))
-                report.shared_tables[mart] = table.num_rows
+            token = build_tokens.get(mart)
+            shared = bool(key) and mart not in NOT_SHARED_TABLES
+            entry = _reuse(previous, live, version, mart, token)
+            if entry is not None:
+                report.reused.append(mart)
+            shared_entry = None
+            if shared:
+                shared_entry = _reuse(previous_shared, live / "shared", shared_dir, mart, token)
+            if entry is None or (shared and shared_entry is None):
+                table = con.sql(f"select * from {MARTS_SCHEMA}.{mart}").to_arrow_table()
+                entry = entry or {**_write_table(table, version, mart), "build_token": token}
+                if shared and shared_entry is None:
+                    written = _write_table(shared_table(table, key), shared_dir, mart)
+                    shared_entry = {**written, "build_token": token}
+            files.append(entry)
+            report.tables[mart] = entry["rows"]
+            if shared:
+                shared_files.append(shared_entry)
+                report.shared_tables[mart] = shared_entry["rows"]
     _write_manifest(version, files, extract_dates, tier="ward")
     if key:
-        _write_manifest(shared_dir, shared_files, extract_dates, tier="shared")
+        _write_manifest(shared_dir, shared_files, extract_dates, tier="shared", key_id=key_id)
     swap_symlink(exports_dir, version)
     return report
 

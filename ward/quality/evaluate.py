@@ -2,7 +2,14 @@
 
 Writes, in the build database:
 - quality.row_issues:   one row per (delivered row, rule that fired) — feeds quarantine and findings;
-- quality.rule_results: one row per rule — rows checked, rows failed, or the error that stopped it.
+- quality.rule_results: one row per rule — rows checked, rows failed, or the error that stopped it;
+- quality.pending_files: the staged files this run evaluates; quality.evaluated_files: the files
+  whose issues are up to date (mark_evaluated, once Great Expectations agreed).
+
+Incremental: a rule looks only at the rows of staged files not evaluated yet (new deliveries, or
+files staged again, e.g. by a full refresh), under the current rules; their old issues are replaced.
+A change of expectations/rules.yml re-evaluates everything. The totals in rule_results still cover
+every staged row; the `_now` counts are this run's, which Great Expectations must confirm.
 
 A rule whose SQL fails is recorded with its error and never counted as passing (a silent failure is
 the one outcome a steward cannot see), and the other rules still run.
@@ -10,6 +17,7 @@ the one outcome a steward cannot see), and the other rules still run.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +30,7 @@ from ward.sources import SOURCES
 SAMPLE_SIZE = 5
 
 ROW_ISSUES_DDL = """
-create or replace table quality.row_issues (
+create table if not exists quality.row_issues (
     source varchar not null,
     source_file varchar not null,
     row_number integer not null,
@@ -37,14 +45,25 @@ create or replace table quality.row_issues (
 )
 """
 
+EVALUATED_FILES_DDL = """
+create table if not exists quality.evaluated_files (
+    source varchar not null,
+    file_sha256 varchar,
+    staged_at timestamp,
+    rules_fingerprint varchar not null
+)
+"""
+
 RULE_RESULTS_DDL = """
 create or replace table quality.rule_results (
     rule varchar not null,
     source varchar not null,
     outcome varchar not null,
     dimension varchar not null,
-    rows_checked bigint,
+    rows_checked bigint,  -- every staged row of the source
     rows_failed bigint,
+    rows_checked_now bigint,  -- the rows of this run's pending files
+    rows_failed_now bigint,
     sample_rows varchar[],
     error varchar,
     gx_success boolean,
@@ -61,6 +80,8 @@ class RuleResult:
     rows_failed: int | None
     sample_rows: list[str]  # "source_file:row_number" — positions only, never values
     error: str | None = None
+    rows_checked_now: int | None = None
+    rows_failed_now: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -99,15 +120,18 @@ def _issue_select(rule: Rule, relation: str, columns: set[str], where: str) -> s
     """
 
 
-def _duplicate_rows_relation(rule: Rule, raw_dir: Path, staged: str) -> str:
+def _duplicate_rows_relation(rule: Rule, raw_dir: Path, staged: str, pending: list[str]) -> str:
     """Staged rows joined with the first row of the same file whose delivered cells are identical."""
     cells = ", ".join(f"coalesce({c}, chr(0))" for c in SOURCES[rule.source].column_names)
     glob = _sql_literal(str(raw_dir / rule.source / "*.parquet"))
+    # One checksum per raw file: the parquet statistics skip every file not pending.
+    shas = ", ".join(_sql_literal(sha) for sha in pending) or "null"
     return f"""(
         with delivered as (
             select _file_sha256 as file_sha256, _row_number as row_number,
                    md5(concat_ws(chr(31), {cells})) as row_hash
             from read_parquet({glob}, union_by_name = true)
+            where _file_sha256 in ({shas})
         ), ranked as (
             select file_sha256, row_number,
                    min(row_number) over (partition by file_sha256, row_hash) as first_row_number
@@ -128,11 +152,23 @@ def _staged_columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def rules_fingerprint(rules: tuple[Rule, ...]) -> str:
+    return hashlib.sha256(repr(sorted(rules, key=lambda r: r.code)).encode()).hexdigest()[:16]
+
+
 def evaluate_rules(
     con: duckdb.DuckDBPyConnection, raw_dir: Path, rules: tuple[Rule, ...] | None = None
 ) -> list[RuleResult]:
     rules = load_rules() if rules is None else rules
+    fingerprint = rules_fingerprint(rules)
     con.execute("create schema if not exists quality")
+    con.execute(EVALUATED_FILES_DDL)
+    stale = con.execute(
+        "select count(*) from quality.evaluated_files where rules_fingerprint <> ?", [fingerprint]
+    ).fetchall()[0][0]
+    if stale:  # the rules changed: every file is evaluated again
+        con.execute("drop table if exists quality.row_issues")
+        con.execute("delete from quality.evaluated_files")
     con.execute(ROW_ISSUES_DDL)
     con.execute(RULE_RESULTS_DDL)
     groups_csv = _sql_literal(str(REFERENCE_DIR / "residential_groups_11446.csv"))
@@ -141,41 +177,130 @@ def evaluate_rules(
         "select cast(residential_group_no as integer) as residential_group_no "
         f"from read_csv({groups_csv}, header = true, all_varchar = true)"
     )
-    results = [_evaluate_one(con, rule, raw_dir) for rule in rules]
+    pending = _find_pending_files(con, fingerprint)
+    new_rows = {source: _new_rows(con, source, relation) for source, relation in STAGED_MODELS.items()}
+    results = [
+        _evaluate_one(con, rule, raw_dir, pending.get(rule.source, []), new_rows[rule.source])
+        for rule in rules
+    ]
     con.executemany(
-        "insert into quality.rule_results values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null)",
+        "insert into quality.rule_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, null)",
         [
             [r.rule.code, r.rule.source, r.rule.outcome, r.rule.dimension, r.rows_checked,
-             r.rows_failed, r.sample_rows, r.error]
+             r.rows_failed, r.rows_checked_now, r.rows_failed_now, r.sample_rows, r.error]
             for r in results
         ],
     )  # fmt: skip
     return results
 
 
-def _evaluate_one(con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path) -> RuleResult:
+def _find_pending_files(con: duckdb.DuckDBPyConnection, fingerprint: str) -> dict[str, list[str]]:
+    """Write quality.pending_files and clear their old issues; returns the pending sha256s by source."""
+    con.execute(
+        "create or replace table quality.pending_files "
+        "(source varchar, file_sha256 varchar, staged_at timestamp, rules_fingerprint varchar)"
+    )
+    staged_files = []
+    for source, relation in STAGED_MODELS.items():
+        if not _staged_columns(con, relation):
+            continue  # reported by each of the source's rules
+        staged_at = "max(staged_at)" if "staged_at" in _staged_columns(con, relation) else "null"
+        staged_files.append(
+            f"select '{source}' as source, file_sha256, {staged_at} as staged_at "
+            f"from {relation} group by file_sha256"
+        )
+    if staged_files:
+        con.execute(
+            f"""
+            insert into quality.pending_files
+            with staged as ({" union all ".join(staged_files)})
+            select staged.*, ? from staged
+            anti join quality.evaluated_files as done
+                on done.source = staged.source and done.file_sha256 is not distinct from staged.file_sha256
+                and done.staged_at is not distinct from staged.staged_at
+            """,
+            [fingerprint],
+        )
+        # Issues of files staged again, or no longer staged, are out of date.
+        con.execute(
+            f"""
+            delete from quality.row_issues as issue
+            where exists (select 1 from quality.pending_files as p
+                          where p.source = issue.source
+                            and p.file_sha256 is not distinct from issue.file_sha256)
+               or not exists (select 1 from ({" union all ".join(staged_files)}) as s
+                              where s.source = issue.source
+                                and s.file_sha256 is not distinct from issue.file_sha256)
+            """
+        )
+    pending: dict[str, list[str]] = {}
+    for source, sha in con.execute("select source, file_sha256 from quality.pending_files").fetchall():
+        pending.setdefault(source, []).append(sha)
+    return pending
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, source: str, staged: str) -> str:
+    """The relation of the staged rows to evaluate: the whole table when every file is pending,
+    else the pending files' rows copied once (29 rules then scan a few thousand rows, not millions)."""
+    if not _staged_columns(con, staged):
+        return staged
+    counts = con.execute(
+        f"select count(distinct s.file_sha256), count(distinct p.file_sha256) from {staged} as s "
+        "left join quality.pending_files as p "
+        f"on p.source = '{source}' and p.file_sha256 is not distinct from s.file_sha256"
+    ).fetchone()
+    if counts[0] == counts[1]:
+        return staged
+    con.execute(
+        f"create or replace temp table _new_{source} as select s.* from {staged} as s "
+        "semi join quality.pending_files as p "
+        f"on p.source = '{source}' and p.file_sha256 is not distinct from s.file_sha256"
+    )
+    return f"_new_{source}"
+
+
+def mark_evaluated(con: duckdb.DuckDBPyConnection) -> int:
+    """The pending files' issues are now up to date (call once every rule ran and GX agreed)."""
+    con.execute(
+        "delete from quality.evaluated_files as done using quality.pending_files as p "
+        "where done.source = p.source and done.file_sha256 is not distinct from p.file_sha256"
+    )
+    con.execute("insert into quality.evaluated_files select * from quality.pending_files")
+    return con.execute("select count(*) from quality.pending_files").fetchall()[0][0]
+
+
+def _evaluate_one(
+    con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path, pending: list[str], new_rows: str
+) -> RuleResult:
     staged = STAGED_MODELS[rule.source]
     try:
         columns = _staged_columns(con, staged)
         if not columns:
             raise LookupError(f"{staged} does not exist: run the dbt staging models first")
         rows_checked = con.execute(f"select count(*) from {staged}").fetchall()[0][0]
+        rows_checked_now = con.execute(f"select count(*) from {new_rows}").fetchall()[0][0]
         if rule.kind == "duplicate_row":
-            relation = _duplicate_rows_relation(rule, raw_dir, staged)
+            relation = _duplicate_rows_relation(rule, raw_dir, new_rows, pending)
             select = _issue_select(
                 rule, relation, columns | {"first_row_number"}, "row_number > first_row_number"
             )
         else:
-            select = _issue_select(rule, staged, columns, f"coalesce(({rule.unexpected_when}), false)")
+            select = _issue_select(rule, new_rows, columns, f"coalesce(({rule.unexpected_when}), false)")
         before = con.execute("select count(*) from quality.row_issues").fetchall()[0][0]
         con.execute(f"insert into quality.row_issues {select}")
+        after = con.execute("select count(*) from quality.row_issues").fetchall()[0][0]
+        rows_failed = con.execute(
+            "select count(*) from quality.row_issues where rule = ?", [rule.code]
+        ).fetchall()[0][0]
         sample = con.execute(
             "select source_file || ':' || row_number from quality.row_issues "
             "where rule = ? order by source_file, row_number limit ?",
             [rule.code, SAMPLE_SIZE],
         ).fetchall()
-        after = con.execute("select count(*) from quality.row_issues").fetchall()[0][0]
-        return RuleResult(rule, rows_checked, after - before, [s[0] for s in sample])
+        return RuleResult(
+            rule, rows_checked, rows_failed, [s[0] for s in sample],
+            rows_checked_now=rows_checked_now, rows_failed_now=after - before,
+        )  # fmt: skip
     except (duckdb.Error, KeyError, LookupError) as exc:
         return RuleResult(rule, None, None, [], error=f"{type(exc).__name__}: {exc}")
 
@@ -189,7 +314,7 @@ def record_gx_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict) -> list[s
     )
     rows = con.execute(
         "select rule from quality.rule_results where gx_error is not null "
-        "or (error is null and gx_unexpected_count is distinct from rows_failed "
+        "or (error is null and gx_unexpected_count is distinct from rows_failed_now "
         "    and rule in (select unnest(?::varchar[])))",
         [list(outcomes)],
     ).fetchall()

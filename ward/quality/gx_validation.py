@@ -1,7 +1,8 @@
 """The same rules, validated by Great Expectations 1.x: Data Docs for stewards and a second opinion.
 
 Each predicate rule of expectations/rules.yml becomes an `UnexpectedRowsExpectation` in one suite per
-source, run on the staged table in the build database. The suites are generated at run time from
+source, run on the staged rows this run evaluates (quality.pending_files: new deliveries; every row
+on a full build) in the build database. The suites are generated at run time from
 rules.yml (the rules' only home) into a file context under data/quality/gx, whose Data Docs are
 rebuilt on every run.
 
@@ -113,9 +114,15 @@ def _validate(gx, context, source, rules: tuple[Rule, ...]) -> dict[str, GxOutco
         source_rules = [r for r in rules if r.source == source_name and r.kind == "predicate"]
         if not source_rules:
             continue
-        schema, table = relation.split(".")
-        asset = source.add_table_asset(name=table, table_name=table, schema_name=schema)
-        batch = asset.add_batch_definition_whole_table(f"{table}_all")
+        table = relation.split(".")[1]
+        # The batch is this run's new rows (quality.pending_files, written by evaluate.py), the
+        # rows whose issues the SQL just wrote: the two counts must agree.
+        asset = source.add_query_asset(
+            name=table,
+            query=f"select s.* from {relation} as s semi join quality.pending_files as p "
+            f"on p.source = '{source_name}' and p.file_sha256 is not distinct from s.file_sha256",
+        )
+        batch = asset.add_batch_definition_whole_table(f"{table}_new_rows")
         suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"ward_{source_name}"))
         for rule in source_rules:
             query = f"select * from {{batch}} where coalesce(({rule.unexpected_when}), false)"

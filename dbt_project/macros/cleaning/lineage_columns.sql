@@ -5,5 +5,7 @@
     cast(_file_sha256 as varchar) as file_sha256,
     cast(_extract_date as date) as extract_date,
     cast(_loaded_at as timestamp) as loaded_at,
-    cast(_extra_columns as varchar) as extra_columns
+    cast(_extra_columns as varchar) as extra_columns,
+    -- when this row was staged: the quality step re-checks a file whose rows were staged again
+    current_timestamp::timestamp as staged_at
 {%- endmacro %}

@@ -5,6 +5,8 @@
 --   du          required_fields_filled      share of required cells (ward/sources.py) delivered non-empty
 --   sach        rows_without_format_faults  share of rows whose every delivered cell could be read
 --   song        days_since_latest_extract   count: days from the source's latest extract to the build
+--   song        latest_extract_within_threshold  1 when that age is within the source's freshness
+--                                           threshold (WARD_FRESHNESS_*_DAYS), else 0 (ward only)
 --   song        records_updated_last_12_months  share of the latest snapshot's persons / households
 --                                           (service records: dossiers) updated within 12 months of it
 --   thong_nhat  citizens_with_valid_id      share of persons of the latest snapshot with a valid
@@ -129,6 +131,20 @@ liveness as (
         true as is_ward,
         null as denominator
     from latest_extracts
+    union all
+    -- 1 when the latest extract is within the freshness threshold (the same thresholds as the
+    -- Dagster freshness checks: ward.settings, written by the quality step), else 0
+    select
+        latest_extracts.source,
+        'song' as dimension,
+        'latest_extract_within_threshold' as metric,
+        cast(current_date - latest_extracts.snapshot_date <= thresholds.max_days as double) as metric_value,
+        null as residential_group_no,
+        true as is_ward,
+        null as denominator
+    from latest_extracts
+    inner join {{ source('quality', 'freshness_thresholds') }} as thresholds
+        on latest_extracts.source = thresholds.source
 ),
 
 person_scopes as (

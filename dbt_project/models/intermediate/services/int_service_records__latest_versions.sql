@@ -1,6 +1,20 @@
 -- Each dossier's latest version: a dossier appears again in a later extract whenever its status
 -- changes, and the latest updated_at wins; ties go to the latest extract date, then the highest
 -- row_number (then the file path, so the pick never depends on the engine's order).
+-- Incremental: the pick is made again over all kept versions (a cheap window), but only dossiers
+-- whose pick changed are rewritten (delete+insert by record_id); the pre-hook drops dossiers with
+-- no kept version left.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='record_id',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}
+        delete from {{ this }} where record_id not in
+            (select kept.record_id from {{ ref('int_service_records__kept_rows') }} as kept
+             where kept.record_id is not null)
+        {% endif %}"
+) }}
 with
 
 ranked as (
@@ -16,8 +30,22 @@ ranked as (
         ) as pick,
         count(*) over (partition by record_id) as versions
     from {{ ref('int_service_records__kept_rows') }}
+),
+
+latest as (
+    select * exclude (pick)
+    from ranked
+    where pick = 1
 )
 
-select * exclude (pick)
-from ranked
-where pick = 1
+select latest.*
+from latest
+{%- if is_incremental() %}
+    anti join {{ this }} as current_pick
+        on
+            latest.record_id = current_pick.record_id
+            and latest.file_sha256 = current_pick.file_sha256
+            and latest.row_number = current_pick.row_number
+            and latest.staged_at = current_pick.staged_at
+            and latest.versions = current_pick.versions
+{%- endif %}

@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ source('landing', 'citizens') }}
+    select * from {{ landing_rows('citizens') }}
 ),
 
 cleaned as (

@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ source('landing', 'households') }}
+    select * from {{ landing_rows('households') }}
 )
 
 select

@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ source('landing', 'service_records') }}
+    select * from {{ landing_rows('service_records') }}
 )
 
 select

@@ -1,0 +1,194 @@
+"""`python -m bench.incremental --people 1000000`: what a daily extract costs against a full rebuild.
+
+In one process, on one generated ward (figures to bench/results/incremental-<people>.json):
+1. first build: the whole pipeline on the generated landing folder;
+2. daily extract: a new service-record file changing 1% of the dossiers (their latest delivered
+   version moved on to "Đã trả kết quả" the next day), then an incremental run;
+3. full rebuild: the same landing folder, run tagged ward/full_refresh (what the nightly schedule
+   does): the baseline the daily run is compared with (ratio = daily / full rebuild);
+4. monthly snapshot: a new citizens snapshot, the latest one with 1% of the people changed (phone),
+   then an incremental run, compared with the same full rebuild.
+Run by hand; never in tests. Machines are noisy: compare the ratios, not the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from bench.memory import MemorySampler
+from bench.run import RESULTS, StepTimer
+from ward.build_state import FULL_REFRESH_TAG
+from ward.cli.instance import use_ward_instance
+from ward.settings import Settings
+from ward.sources import SOURCES
+
+MiB = 1024 * 1024
+SHARE = 0.01
+
+
+def _run(settings: Settings, sampler: MemorySampler, label: str, full_refresh: bool = False) -> dict:
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    timer = StepTimer(sampler)
+
+    @dg.logger
+    def bench_logger(_):
+        log = logging.getLogger(f"ward.bench.{label}")
+        log.handlers, log.propagate = [timer], False
+        log.setLevel(logging.DEBUG)
+        return log
+
+    sampler.peaks.clear()
+    job = build_definitions(settings, loggers={"bench": bench_logger}).resolve_job_def("ward_pipeline")
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        run = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"bench": {}}},
+            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
+        )
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "success": run.success,
+        "peak_rss_mib": round(max(sampler.peaks.values(), default=0) / MiB),
+        "steps": {step: round(s, 2) for step, s in timer.seconds.items()},
+    }
+
+
+def _raw(settings: Settings, source: str) -> str:
+    return f"read_parquet('{settings.raw_dir / source}/*.parquet', union_by_name = true)"
+
+
+def write_daily_service_extract(settings: Settings, day: date) -> int:
+    """1% of the dossiers, their latest delivered version finished on `day`: a new CSV extract."""
+    columns = ", ".join(SOURCES["service_records"].column_names)
+    stamp = day.strftime("%d/%m/%Y")
+    path = settings.landing_source_dir("service_records") / f"hoso_tthc_{day.isoformat()}.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    'Đã trả kết quả' as status, '{stamp}' as completed_at, '{stamp}' as updated_at
+                )
+                from (
+                    select {columns}
+                    from {_raw(settings, "service_records")}
+                    where record_id is not null and hash(record_id) % 100 < {round(SHARE * 100)}
+                    qualify row_number() over (partition by record_id order by _extract_date desc,
+                                               _row_number desc) = 1
+                )
+            ) to '{path}' (header, delimiter ',')
+            """
+        )
+        return con.execute(f"select count(*) from read_csv('{path}')").fetchone()[0]
+
+
+def write_monthly_citizens_snapshot(settings: Settings, day: date) -> int:
+    """The latest citizens snapshot again, dated `day`, with 1% of the people's phone changed."""
+    columns = ", ".join(SOURCES["citizens"].column_names)
+    path = settings.landing_source_dir("citizens") / f"DS_cong_dan_{day.isoformat()}.csv"
+    raw = _raw(settings, "citizens")
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select * replace (
+                    case when hash(coalesce(citizen_id, full_name)) % 100 < {round(SHARE * 100)}
+                         then '09' || lpad(cast(hash(full_name) % 100000000 as varchar), 8, '0')
+                         else phone end as phone
+                )
+                from (
+                    select {columns} from {raw}
+                    where _extract_date = (select max(_extract_date) from {raw})
+                )
+            ) to '{path}' (header, delimiter ',')
+            """
+        )
+        return con.execute(f"select count(*) from read_csv('{path}')").fetchone()[0]
+
+
+def _latest_extract(settings: Settings, source: str) -> date:
+    with duckdb.connect() as con:
+        return con.execute(f"select max(_extract_date) from {_raw(settings, source)}").fetchone()[0]
+
+
+def bench(people: int, keep: bool) -> dict:
+    from ward.generate import generate_ward
+
+    data_dir = Path(tempfile.mkdtemp(prefix=f"ward-incremental-{people}-"))
+    settings = Settings(data_dir=data_dir, shared_export_key="bench-key-0123456789abcdef")
+    os.environ.update(settings.dbt_env())
+    use_ward_instance(settings)
+    settings.build_db_path.parent.mkdir(parents=True)
+    result: dict = {"people": people, "share_changed": SHARE}
+    with MemorySampler() as sampler:
+        generate_ward(data_dir, people=people)
+        result["first_build"] = _run(settings, sampler, "first")
+
+        day = _latest_extract(settings, "service_records") + timedelta(days=1)
+        result["daily_extract_rows"] = write_daily_service_extract(settings, day)
+        result["daily_extract"] = _run(settings, sampler, "daily")
+
+        result["full_rebuild"] = _run(settings, sampler, "full", full_refresh=True)
+
+        day = _latest_extract(settings, "citizens") + timedelta(days=30)
+        result["monthly_snapshot_rows"] = write_monthly_citizens_snapshot(settings, day)
+        result["monthly_snapshot"] = _run(settings, sampler, "monthly")
+    full = result["full_rebuild"]["seconds"]
+    result["ratio_daily_to_full_rebuild"] = round(result["daily_extract"]["seconds"] / full, 3)
+    result["ratio_monthly_to_full_rebuild"] = round(result["monthly_snapshot"]["seconds"] / full, 3)
+    if keep:
+        result["data_dir"] = str(data_dir)
+    else:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return result
+
+
+def to_markdown(result: dict) -> str:
+    runs = ["first_build", "daily_extract", "full_rebuild", "monthly_snapshot"]
+    steps = sorted({s for r in runs for s in result[r]["steps"]})
+    lines = [
+        f"### {result['people']:,} residents: incremental runs",
+        f"daily extract ({result['daily_extract_rows']:,} dossier rows) / full rebuild = "
+        f"{result['ratio_daily_to_full_rebuild']}; monthly snapshot "
+        f"({result['monthly_snapshot_rows']:,} citizens rows, 1% changed) / full rebuild = "
+        f"{result['ratio_monthly_to_full_rebuild']}",
+        "",
+        "| step | " + " | ".join(runs) + " |",
+        "|---|" + "---:|" * len(runs),
+    ]
+    for step in steps:
+        lines.append(f"| {step} | " + " | ".join(str(result[r]["steps"].get(step, "")) for r in runs) + " |")
+    lines.append("| **whole run (s)** | " + " | ".join(str(result[r]["seconds"]) for r in runs) + " |")
+    lines.append("| peak RSS (MiB) | " + " | ".join(str(result[r]["peak_rss_mib"]) for r in runs) + " |")
+    lines.append("| success | " + " | ".join(str(result[r]["success"]) for r in runs) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=60_000)
+    parser.add_argument("--keep", action="store_true", help="keep the generated data root")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = bench(args.people, args.keep)
+    (RESULTS / f"incremental-{args.people}.json").write_text(json.dumps(result, indent=2))
+    print(to_markdown(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

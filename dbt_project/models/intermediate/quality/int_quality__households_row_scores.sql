@@ -1,0 +1,3 @@
+-- The households rows of the latest snapshot, scored (macros/quality/row_scores.sql).
+{{ config(tags=['persons']) }}
+{{ row_scores('households') }}
