@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import duckdb
 import pytest
 
-from ward.history import plan_snapshots, record_taken, start_rebuild
+from ward.history import HOUSEHOLD_COLUMNS, PERSON_COLUMNS, plan_snapshots, record_taken, start_rebuild
+from ward.settings import DBT_PROJECT_DIR
 
 OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
 
@@ -16,16 +18,14 @@ OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
 def con():
     con = duckdb.connect()
     con.execute("create schema intermediate")
+    lineage = "source_file varchar, row_number integer, file_sha256 varchar, loaded_at timestamp"
+    persons = ", ".join(f"{c} varchar" for c in PERSON_COLUMNS)
+    households = ", ".join(f"{c} varchar" for c in HOUSEHOLD_COLUMNS)
     con.execute(
-        "create table intermediate.int_persons (snapshot_date date, person_key varchar, "
-        "household_id varchar, source_file varchar, row_number integer, file_sha256 varchar, "
-        "loaded_at timestamp)"
+        f"create table intermediate.int_persons (snapshot_date date, {persons}, "
+        f"match_confidence double, {lineage})"
     )
-    con.execute(
-        "create table intermediate.int_households (snapshot_date date, household_id varchar, "
-        "member_count integer, source_file varchar, row_number integer, file_sha256 varchar, "
-        "loaded_at timestamp)"
-    )
+    con.execute(f"create table intermediate.int_households (snapshot_date date, {households}, {lineage})")
     yield con
     con.close()
 
@@ -33,9 +33,19 @@ def con():
 def _deliver(con, day: date, persons: list[tuple[str, str]], file: str = "a.csv") -> None:
     for n, (key, household) in enumerate(persons, 1):
         con.execute(
-            "insert into intermediate.int_persons values (?, ?, ?, ?, ?, 'sha', now())",
+            "insert into intermediate.int_persons (snapshot_date, person_key, household_id, "
+            "match_confidence, source_file, row_number, file_sha256, loaded_at) "
+            "values (?, ?, ?, 1.0, ?, ?, 'sha', now())",
             [day, key, household, file, n],
         )
+
+
+def _list(con, day: date, household: str, members: str) -> None:
+    con.execute(
+        "insert into intermediate.int_households (snapshot_date, household_id, member_count, source_file, "
+        "row_number, file_sha256, loaded_at) values (?, ?, ?, 'h.csv', 1, 'sha', now())",
+        [day, household, members],
+    )
 
 
 def _take(con, plan) -> None:
@@ -60,7 +70,8 @@ def test_new_dates_are_pending_in_order_and_taken_once(con):
 def test_the_same_content_delivered_again_changes_nothing(con):
     _deliver(con, OCT, [("p1", "h1")])
     _take(con, plan_snapshots(con))
-    con.execute("update intermediate.int_persons set source_file = 'copy.csv', loaded_at = now()")
+    # the same rows in another file, relinked with another probability: not a change of what is kept
+    con.execute("update intermediate.int_persons set source_file = 'copy.csv', match_confidence = 0.9")
     assert plan_snapshots(con).pending == []
 
 
@@ -88,17 +99,20 @@ def test_history_is_rebuilt_when_the_past_changes(con, change):
 def test_households_count_as_of_the_latest_list_on_or_before_the_date(con):
     _deliver(con, OCT, [("p1", "h1")])
     _deliver(con, NOV, [("p1", "h1")])
-    con.execute(
-        "insert into intermediate.int_households values (?, 'h1', 1, 'h.csv', 1, 'sha', now())", [OCT]
-    )
+    _list(con, OCT, "h1", "1")
     _take(con, plan_snapshots(con))
     # a households list dated after the last citizens date does not touch the history taken
-    con.execute(
-        "insert into intermediate.int_households values (?, 'h1', 2, 'h.csv', 1, 'sha', now())", [DEC]
-    )
+    _list(con, DEC, "h1", "2")
     assert plan_snapshots(con).pending == []
     # one dated between two citizens dates changes the households state as of the later one
-    con.execute(
-        "insert into intermediate.int_households values (?, 'h1', 3, 'h.csv', 1, 'sha', now())", [NOV]
-    )
+    _list(con, NOV, "h1", "3")
     assert plan_snapshots(con).rebuild
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "columns"), [("snp_persons", PERSON_COLUMNS), ("snp_households", HOUSEHOLD_COLUMNS)]
+)
+def test_fingerprinted_columns_are_those_the_snapshots_keep(snapshot, columns):
+    sql = (DBT_PROJECT_DIR / "snapshots" / f"{snapshot}.sql").read_text()
+    select = re.search(r"\n\s*select\n(.*?)\n\s*from ", sql, re.S).group(1)
+    assert tuple(line.strip().rstrip(",") for line in select.splitlines()) == columns
