@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 
 from assets.dbt import marts_keys, persons_marts
+from assets.history import SNP_HOUSEHOLDS, SNP_PERSONS
 from orchestration.resources import WardResource
 from ward.build_state import stored_fingerprint
 from ward.publish.exports import export_marts
@@ -15,7 +16,7 @@ EXPORTS_KEY = dg.AssetKey(["published", "exports"])
 
 @dg.asset(
     key=WAREHOUSE_KEY,
-    deps=marts_keys(),
+    deps=[*marts_keys(), SNP_PERSONS, SNP_HOUSEHOLDS],  # the history schema is published with the marts
     group_name="published",
     description="warehouse/ward.duckdb: the build database, swapped in whole for analysts.",
 )

@@ -13,6 +13,7 @@ from ward.quality.rules import STAGED_MODELS, load_rules
 
 ROW_ISSUES = dg.AssetKey(["quality", "row_issues"])
 EXPORT_STATE = dg.AssetKey(["quality", "export_state"])
+FRESHNESS_THRESHOLDS = dg.AssetKey(["quality", "freshness_thresholds"])
 
 
 @dg.multi_asset(
@@ -24,6 +25,11 @@ EXPORT_STATE = dg.AssetKey(["quality", "export_state"])
             description="One row per delivered row × rule it breaks (expectations/rules.yml): "
             "quarantine rules keep the row out of the warehouse, flag rules list it in findings. "
             "Great Expectations validates the same rules and publishes Data Docs.",
+        ),
+        dg.AssetSpec(
+            FRESHNESS_THRESHOLDS,
+            group_name="quality",
+            description="Days a source's latest extract may age (WARD_FRESHNESS_*_DAYS): scorecard.",
         ),
         dg.AssetSpec(
             EXPORT_STATE,
@@ -62,6 +68,9 @@ def quality_step(context: dg.AssetExecutionContext, ward: WardResource):
         f"{by_outcome.get('quarantine', 0)} quarantine and {by_outcome.get('flag', 0)} flag issues in all"
     )
     yield dg.MaterializeResult(asset_key=EXPORT_STATE, metadata={"rows": export_rows})
+    yield dg.MaterializeResult(
+        asset_key=FRESHNESS_THRESHOLDS, metadata={s: days for s, days in settings.freshness_days}
+    )
     yield dg.MaterializeResult(
         asset_key=ROW_ISSUES,
         metadata={

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.dbt import dbt_downstream, dbt_staging
+from assets.history import history_snapshots
 from assets.identity import identity_step
 from assets.ingest import landing_extracts
 from assets.publish import exports, warehouse
@@ -27,6 +28,7 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
             quality_step,
             identity_step,
             dbt_downstream,
+            history_snapshots,
             warehouse,
             exports,
         ],

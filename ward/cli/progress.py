@@ -17,6 +17,7 @@ _STEP_LABELS = {
     "quality_step": "data rules (expectations/rules.yml) and GX",
     "identity_step": "identity resolution (splink)",
     "dbt_downstream": "dbt intermediate models and marts",
+    "history_snapshots": "history snapshots (one per new citizens extract date)",
     "ward_rule_checks": "rule checks",
     "published__warehouse": "publish the warehouse",
     "published__exports": "write the exports",

@@ -12,7 +12,7 @@ from ward.generate.dossiers import build_dossiers, extract_dates
 from ward.generate.extracts import write_bad_files, write_citizens, write_households, write_service_records
 from ward.generate.landing import LINEAGE_KEYS, Landing
 from ward.generate.population import build_ward, citizens_snapshot, households_snapshot
-from ward.generate.truth import population_by_group, service_kpis
+from ward.generate.truth import population_by_group, population_change, residence_events, service_kpis
 from ward.generate.writers import set_mtime
 from ward.settings import SOURCES
 
@@ -87,6 +87,9 @@ def generate_ward(
     # Truth marts, from the clean ward only.
     population_by_group(citizens_all, households_all).write_csv(truth_dir / "mart_population_by_group.csv")
     service_kpis(versions, latest_extract).write_csv(truth_dir / "mart_service_kpis.csv")
+    events = residence_events(citizens_all)
+    events.write_csv(truth_dir / "residence_events.csv")
+    population_change(events, citizens_all).write_csv(truth_dir / "mart_population_change.csv")
     files.write_csv(truth_dir / "files.csv")
     dirt = landing.dirt_frame()
     dirt.write_csv(truth_dir / "dirt.csv")

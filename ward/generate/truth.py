@@ -19,10 +19,24 @@ extract date × every procedure code, plus `ALL`), on each dossier's latest vers
   received on or before D, not finished with completed date <= D, not withdrawn, due date < D;
 - on_time_rate = finished_on_time / finished, online_rate = received_online / received, null when the
   denominator is 0.
+
+residence_events (what fct_residence_event must hold; one row per event, persons matched across
+snapshots by person_seq, never by the pipeline's identity): for each citizens snapshot but the first,
+against the one before it: birth (listed now, not before, born after the previous snapshot date;
+dated by the birth date, exact when the birth date is day-precise), move_in (listed now, not before,
+born on or before it), move_out (listed before, not now; in the group left), death (date_of_death
+set now, not before; dated by it), household_change and residence_type_change (the value differs);
+the last four dated by the later snapshot date, not exact. Groups are the later snapshot's but for
+move_out.
+
+mart_population_change: those events counted by month of event date per group (groups of any
+citizens snapshot) and for the ward; every month from the first snapshot's month to the latest's
+(stretched to any event outside); net_change = births + moves_in - deaths - moves_out.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import polars as pl
@@ -52,6 +66,29 @@ KPI_COLUMNS = (
     "online_rate",
     "open_overdue_at_month_end",
 )
+EVENT_COLUMNS = (
+    "person_seq",
+    "citizen_id",
+    "event_type",
+    "event_date",
+    "is_event_date_exact",
+    "snapshot_date",
+    "previous_snapshot_date",
+    "residential_group_no",
+    "household_id",
+    "previous_household_id",
+    "residence_type",
+    "previous_residence_type",
+)
+EVENT_COUNTS = {
+    "birth": "births",
+    "death": "deaths",
+    "move_in": "moves_in",
+    "move_out": "moves_out",
+    "household_change": "household_changes",
+    "residence_type_change": "residence_type_changes",
+}
+CHANGE_COLUMNS = ("month", "residential_group_no", *EVENT_COUNTS.values(), "net_change")
 FINISHED = ("Đã trả kết quả", "Từ chối")
 WITHDRAWN = "Rút hồ sơ"
 
@@ -176,3 +213,99 @@ def service_kpis(versions: pl.DataFrame, latest_extract: date) -> pl.DataFrame:
         )
     )
     return out.select(KPI_COLUMNS).sort("month", "procedure_code")
+
+
+def residence_events(citizens: pl.DataFrame) -> pl.DataFrame:
+    """Events between consecutive clean citizens snapshots (one row per listed person per snapshot)."""
+    state = ["date_of_death", "residence_type", "household_id", "residential_group_no"]
+    dates = sorted(citizens["snapshot_date"].unique().to_list())
+    frames = []
+    for before, now in itertools.pairwise(dates):
+        old = citizens.filter(pl.col("snapshot_date") == before).select(
+            "person_seq", "citizen_id", "date_of_birth", *state
+        )
+        new = citizens.filter(pl.col("snapshot_date") == now).select(
+            "person_seq", "citizen_id", "date_of_birth", "date_of_birth_precision", *state
+        )
+        pair = new.join(old, on="person_seq", how="full", coalesce=True, suffix="_before").with_columns(
+            snapshot_date=pl.lit(now),
+            previous_snapshot_date=pl.lit(before),
+            is_listed=pl.col("residence_type").is_not_null(),
+            was_listed=pl.col("residence_type_before").is_not_null(),
+            citizen_id=pl.coalesce("citizen_id", "citizen_id_before"),
+        )
+        appears = pl.col("is_listed") & ~pl.col("was_listed")
+        both = pl.col("is_listed") & pl.col("was_listed")
+        born_after = pl.col("date_of_birth") > pl.lit(before)
+        later, group = pl.col("snapshot_date"), pl.col("residential_group_no")
+        day_precise = pl.col("date_of_birth_precision") == "day"
+        kinds = {
+            "birth": (appears & born_after, pl.col("date_of_birth"), day_precise, group),
+            "move_in": (appears & ~born_after, later, pl.lit(False), group),
+            "move_out": (pl.col("was_listed") & ~pl.col("is_listed"), later, pl.lit(False),
+                         pl.col("residential_group_no_before")),
+            "death": (both & pl.col("date_of_death").is_not_null() & pl.col("date_of_death_before").is_null(),
+                      pl.col("date_of_death"), pl.lit(True), group),
+            "household_change": (both & (pl.col("household_id") != pl.col("household_id_before")),
+                                 later, pl.lit(False), group),
+            "residence_type_change": (both & (pl.col("residence_type") != pl.col("residence_type_before")),
+                                      later, pl.lit(False), group),
+        }  # fmt: skip
+        for kind, (where, day, exact, in_group) in kinds.items():
+            frames.append(
+                pair.filter(where).select(
+                    "person_seq",
+                    "citizen_id",
+                    event_type=pl.lit(kind),
+                    event_date=day,
+                    is_event_date_exact=exact,
+                    snapshot_date="snapshot_date",
+                    previous_snapshot_date="previous_snapshot_date",
+                    residential_group_no=in_group.cast(pl.Int64),
+                    household_id="household_id",
+                    previous_household_id="household_id_before",
+                    residence_type="residence_type",
+                    previous_residence_type="residence_type_before",
+                )
+            )
+    if not frames:
+        return pl.DataFrame(schema={c: pl.String for c in EVENT_COLUMNS})
+    return pl.concat(frames).select(EVENT_COLUMNS).sort("snapshot_date", "event_type", "person_seq")
+
+
+def population_change(events: pl.DataFrame, citizens: pl.DataFrame) -> pl.DataFrame:
+    """mart_population_change from residence_events: per month × group (and ward), zero rows kept."""
+    dated = events.with_columns(month=pl.col("event_date").dt.truncate("1mo"))
+    snapshot_months = citizens["snapshot_date"].dt.truncate("1mo")
+    months = pl.date_range(
+        min(snapshot_months.min(), dated["month"].min() or snapshot_months.min()),
+        max(snapshot_months.max(), dated["month"].max() or snapshot_months.max()),
+        interval="1mo",
+        eager=True,
+    )
+    groups = sorted(citizens["residential_group_no"].drop_nulls().unique().to_list())
+    grid = pl.DataFrame(
+        {
+            "month": [m for m in months for _ in [*groups, None]],
+            "residential_group_no": [g for _ in months for g in [*groups, None]],
+        },
+        schema={"month": pl.Date, "residential_group_no": pl.Int64},
+    )
+    aggs = {name: (pl.col("event_type") == kind).sum() for kind, name in EVENT_COUNTS.items()}
+    by_group = (
+        dated.filter(pl.col("residential_group_no").is_not_null())
+        .group_by("month", "residential_group_no")
+        .agg(**aggs)
+    )
+    ward = dated.group_by("month").agg(**aggs).with_columns(residential_group_no=pl.lit(None, dtype=pl.Int64))
+    counts = pl.concat([by_group, ward.select(by_group.columns)])
+    keys = ["month", "residential_group_no"]
+    return (
+        grid.join(counts, on=keys, how="left", nulls_equal=True)
+        .with_columns(pl.col(list(EVENT_COUNTS.values())).fill_null(0).cast(pl.Int64))
+        .with_columns(
+            net_change=pl.col("births") + pl.col("moves_in") - pl.col("deaths") - pl.col("moves_out")
+        )
+        .select(CHANGE_COLUMNS)
+        .sort("month", "residential_group_no", nulls_last=True)
+    )

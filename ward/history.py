@@ -1,0 +1,120 @@
+"""Which citizens extract dates the history snapshots (dbt_project/snapshots) still have to take.
+
+History is kept as of extract dates: `dbt snapshot` runs once per citizens extract date, in date
+order, with that date as dbt's snapshot time. It must not depend on how the extracts arrived:
+replaying every landing file into an empty warehouse in one run has to give the same history as
+receiving them one by one. So the ledger `history.snapshot_dates` records, per date taken, a
+fingerprint of the persons and households state the snapshots read for it; the history is rebuilt
+from the first date (snapshot tables dropped, every date taken again) when
+
+- an extract date arrives that is older than the latest one taken (SCD2 cannot insert the past),
+- a date taken is gone, or the state of a date taken has changed (a corrected file, a relinked
+  person), or the ledger is missing while snapshot tables exist.
+
+Otherwise only the dates after the latest one taken are pending. Fingerprints hash the state
+columns the snapshots store, not lineage nor match figures: a re-delivered file with the same content
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+SCHEMA = "history"
+LEDGER = f"{SCHEMA}.snapshot_dates"
+SNAPSHOT_TABLES = (f"{SCHEMA}.snp_persons", f"{SCHEMA}.snp_households")
+AS_OF_VAR = "ward_history_as_of"
+# The columns snp_persons and snp_households store (their select lists; a unit test keeps them in
+# step). Only these count: splink's match_confidence moves whenever new rows retrain it, and must not
+# force a rebuild; a person_key or an ID that changes for a date taken must.
+PERSON_COLUMNS = (
+    "person_key", "citizen_id", "legacy_id", "full_name", "date_of_birth", "date_of_birth_precision",
+    "sex", "ethnicity", "religion", "nationality", "residence_type", "household_id", "relation_to_head",
+    "residential_group_no", "phone", "marital_status", "date_of_death",
+)  # fmt: skip
+HOUSEHOLD_COLUMNS = (
+    "household_id", "head_citizen_id", "head_name", "address", "residential_group_no", "member_count",
+    "household_type",
+)  # fmt: skip
+
+
+def _hash(columns: tuple[str, ...], alias: str) -> str:
+    return f"bit_xor(hash({', '.join(f'{alias}.{c}' for c in columns)}))"
+
+
+# Per citizens extract date: the persons of that snapshot, and the households of the latest
+# households snapshot on or before it (what snp_persons and snp_households read).
+_FINGERPRINTS = f"""
+with
+dates as (select distinct snapshot_date as as_of_date from intermediate.int_persons),
+persons as (
+    select p.snapshot_date as as_of_date, {_hash(PERSON_COLUMNS, "p")} as fingerprint
+    from intermediate.int_persons as p group by 1
+),
+households_as_of as (
+    select dates.as_of_date, max(h.snapshot_date) as snapshot_date
+    from dates join intermediate.int_households as h on h.snapshot_date <= dates.as_of_date
+    group by 1
+),
+households as (
+    select households_as_of.as_of_date, {_hash(HOUSEHOLD_COLUMNS, "h")} as fingerprint
+    from households_as_of join intermediate.int_households as h using (snapshot_date)
+    group by 1
+)
+select dates.as_of_date, persons.fingerprint, coalesce(households.fingerprint, 0)
+from dates join persons using (as_of_date) left join households using (as_of_date)
+order by 1
+"""
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    pending: list[date]  # in date order
+    rebuild: bool  # drop the snapshot tables and the ledger first
+    fingerprints: dict[date, tuple[int, int]]  # of every current extract date
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+    )
+
+
+def plan_snapshots(con: duckdb.DuckDBPyConnection) -> SnapshotPlan:
+    current = {row[0]: (row[1], row[2]) for row in con.execute(_FINGERPRINTS).fetchall()}
+    taken: dict[date, tuple[int, int]] = {}
+    if _exists(con, LEDGER):
+        rows = con.execute(
+            f"select as_of_date, persons_fingerprint, households_fingerprint from {LEDGER}"
+        ).fetchall()
+        taken = {row[0]: (row[1], row[2]) for row in rows}
+    new = sorted(set(current) - set(taken))
+    history_exists = any(_exists(con, table) for table in SNAPSHOT_TABLES)
+    rebuild = (
+        any(current.get(day) != fingerprint for day, fingerprint in taken.items())
+        or (bool(taken) and bool(new) and new[0] < max(taken))
+        or (not taken and history_exists)
+    )
+    pending = sorted(current) if rebuild else new
+    return SnapshotPlan(pending=pending, rebuild=rebuild, fingerprints=current)
+
+
+def start_rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    for table in (*SNAPSHOT_TABLES, LEDGER):
+        con.execute(f"drop table if exists {table}")
+
+
+def record_taken(con: duckdb.DuckDBPyConnection, day: date, fingerprint: tuple[int, int]) -> None:
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(
+        f"create table if not exists {LEDGER} (as_of_date date primary key, persons_fingerprint ubigint, "
+        "households_fingerprint ubigint, snapshotted_at timestamp)"
+    )
+    con.execute(f"insert or replace into {LEDGER} values (?, ?, ?, now()::timestamp)", [day, *fingerprint])
