@@ -22,7 +22,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.resources import DBT_PROJECT, WardResource, ensure_dbt_manifest
+from orchestration.resources import DBT_PROJECT, WardResource, ensure_dbt_manifest, keep_partial_parse
 from ward.build_state import FULL_REFRESH_TAG, input_fingerprint, is_unchanged, store_fingerprint
 from ward.quality.rules import STAGED_MODELS
 from ward.settings import Settings
@@ -90,10 +90,10 @@ class _Skip:
     on_success: Callable[[], None] = lambda: None
 
 
-def _skip_staging(context: dg.AssetExecutionContext, settings: Settings) -> _Skip:
+def _skip_staging(context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool) -> _Skip:
     """A source with no raw file left to stage: its staging model and its tests are skipped."""
     skip = _Skip(reason="no new file delivered")
-    if not settings.build_db_path.exists():  # the first build
+    if full_refresh or not settings.build_db_path.exists():  # restage all / the first build
         return skip
     with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
         for source, relation in STAGED_MODELS.items():
@@ -109,12 +109,15 @@ def _skip_staging(context: dg.AssetExecutionContext, settings: Settings) -> _Ski
     return skip
 
 
-def _skip_persons(context: dg.AssetExecutionContext, settings: Settings, consumer: str) -> _Skip:
+def _skip_persons(
+    context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool, consumer: str
+) -> _Skip:
     """Citizens and households (staged files and their issues) as at the last build: the models
-    tagged `persons` are skipped; otherwise they are built and the fingerprint stored after."""
+    tagged `persons` are skipped; otherwise they are built and the fingerprint stored after (on a
+    full refresh too: the exports reuse a persons mart only under the fingerprint it was built from)."""
     with duckdb.connect(str(settings.build_db_path)) as con:
         persons = input_fingerprint(con, PERSONS_SOURCES)
-        if is_unchanged(con, consumer, persons):
+        if not full_refresh and is_unchanged(con, consumer, persons):
             keys = sorted(k for k in context.assets_def.keys if k in _persons_keys())
             return _Skip([PERSONS_TAG], keys, "citizens and households as last built")
         store_fingerprint(con, consumer, None)  # until this build has succeeded
@@ -127,7 +130,7 @@ def _skip_persons(context: dg.AssetExecutionContext, settings: Settings, consume
 
 
 def _dbt_phase(
-    name: str, select: str, plan_skip: Callable[[dg.AssetExecutionContext, Settings], _Skip]
+    name: str, select: str, plan_skip: Callable[[dg.AssetExecutionContext, Settings, bool], _Skip]
 ) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=DBT_PROJECT.manifest_path,
@@ -140,11 +143,17 @@ def _dbt_phase(
         full_refresh = is_full_refresh(context)
         args = [*BUILD, "--full-refresh"] if full_refresh else list(BUILD)
         whole_phase = context.selected_asset_keys == set(context.assets_def.keys)
-        skip = plan_skip(context, ward.settings) if whole_phase and not full_refresh else _Skip()
+        if whole_phase:
+            skip = plan_skip(context, ward.settings, full_refresh)
+        else:  # a hand-picked subset: nothing skipped, and no fingerprint vouches for the phase
+            skip = _Skip()
+            with duckdb.connect(str(ward.settings.build_db_path)) as con:
+                store_fingerprint(con, name, None)
         if skip.exclude:
             args += ["--exclude", " ".join(skip.exclude)]
             context.log.info(f"Skipped ({skip.reason}): {', '.join(k.to_user_string() for k in skip.keys)}")
-        events = dbt.cli(args, context=context).stream()
+        invocation = dbt.cli(args, context=context)
+        events = invocation.stream()
         if skip.keys:
             # A skipped model is still current: say so, so the steps after it run as usual.
             unchanged = [
@@ -157,6 +166,7 @@ def _dbt_phase(
             ]
             events = _in_dependency_order(context.assets_def, [*events, *unchanged])
         yield from events
+        keep_partial_parse(invocation.target_path)
         skip.on_success()
 
     return phase
@@ -166,7 +176,7 @@ dbt_staging = _dbt_phase("dbt_staging", STAGING_SELECT, _skip_staging)
 dbt_downstream = _dbt_phase(
     "dbt_downstream",
     DOWNSTREAM_SELECT,
-    lambda context, settings: _skip_persons(context, settings, "dbt_downstream"),
+    lambda context, settings, full_refresh: _skip_persons(context, settings, full_refresh, "dbt_downstream"),
 )
 
 

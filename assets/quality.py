@@ -8,7 +8,7 @@ from orchestration.resources import WardResource
 from ward.publish.exports import record_export_state
 from ward.quality.evaluate import evaluate_rules, mark_evaluated, record_gx_outcomes
 from ward.quality.freshness import record_freshness_thresholds
-from ward.quality.gx_validation import run_gx
+from ward.quality.gx_validation import GxWorker
 from ward.quality.rules import STAGED_MODELS, load_rules
 
 ROW_ISSUES = dg.AssetKey(["quality", "row_issues"])
@@ -42,12 +42,13 @@ FRESHNESS_THRESHOLDS = dg.AssetKey(["quality", "freshness_thresholds"])
 def quality_step(context: dg.AssetExecutionContext, ward: WardResource):
     settings = ward.settings
     rules = load_rules()
-    with duckdb.connect(str(settings.build_db_path)) as con:
-        results = evaluate_rules(con, settings.raw_dir, rules)
-        export_rows = record_export_state(con, settings.exports_dir)
-        record_freshness_thresholds(con, settings.freshness_days)
-    runnable = tuple(r.rule for r in results if not r.error)
-    gx_outcomes, docs = run_gx(settings.build_db_path, settings.quality_dir, runnable)
+    with GxWorker(settings.build_db_path, settings.quality_dir) as gx:
+        with duckdb.connect(str(settings.build_db_path)) as con:
+            results = evaluate_rules(con, settings.raw_dir, rules)
+            export_rows = record_export_state(con, settings.exports_dir)
+            record_freshness_thresholds(con, settings.freshness_days)
+        # GX validates the rows this run evaluated: a source with no new rows has nothing to show.
+        gx_outcomes, docs = gx.validate(tuple(r.rule for r in results if not r.error and r.rows_checked_now))
     errored = {r.rule.code: r.error for r in results if r.error}
     with duckdb.connect(str(settings.build_db_path)) as con:
         disagreeing = record_gx_outcomes(con, gx_outcomes)

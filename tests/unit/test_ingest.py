@@ -496,6 +496,20 @@ def test_redelivery_is_a_no_op_and_landing_is_never_touched(settings):
     assert after == before
 
 
+def test_an_unchanged_file_is_not_read_again_but_a_replaced_one_is(settings, monkeypatch):
+    path = drop(settings, "citizens/ds_2026-10-01.csv", csv_text(table()).encode())
+    ingest_landing(settings, now=NOW)
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    assert {f.status for f in ingest_landing(settings, now=NOW).files} == {"known"}
+    assert read == []  # same path, size and mtime as recorded: not hashed again
+    replaced = csv_text(table()).encode().replace(b"a", b"e", 1)  # same size, other bytes, later mtime
+    drop(settings, "citizens/ds_2026-10-01.csv", replaced, mtime=datetime(2026, 10, 2))
+    assert outcome(ingest_landing(settings, now=NOW), "citizens/ds_2026-10-01.csv").status != "known"
+    assert read == [path.name]
+
+
 def test_duplicate_under_a_new_name(settings):
     content = csv_text(table()).encode()
     drop(settings, "citizens/ds_2026-10-01.csv", content)

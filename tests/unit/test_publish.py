@@ -92,6 +92,31 @@ def test_a_new_export_replaces_the_old_set_whole(build_db, tmp_path):
     assert first.exists()  # a reader of the old set is not cut off at once
 
 
+def test_a_mart_built_from_the_same_inputs_is_linked_not_rewritten(build_db, tmp_path):
+    exports = tmp_path / "exports"
+    export_marts(build_db, exports, KEY, {"dim_citizen": "inputs-1"})
+    first = exports.resolve()
+    with duckdb.connect(str(build_db)) as con:  # the table changes, its token does not: reused
+        con.execute("update marts.dim_citizen set full_name = 'X'")
+    report = export_marts(build_db, exports, KEY, {"dim_citizen": "inputs-1"})
+    assert report.reused == ["dim_citizen"]
+    for tier in ("", "shared/"):
+        assert (exports / f"{tier}dim_citizen.parquet").stat().st_ino == (
+            first / f"{tier}dim_citizen.parquet"
+        ).stat().st_ino
+    assert not (exports / "deliveries.parquet").samefile(first / "deliveries.parquet")  # no token: rewritten
+    assert "X" not in pq.read_table(exports / "dim_citizen.parquet")["full_name"].to_pylist()
+
+    report = export_marts(build_db, exports, KEY, {"dim_citizen": "inputs-2"})  # new inputs
+    assert report.reused == []
+    assert "X" in pq.read_table(exports / "dim_citizen.parquet")["full_name"].to_pylist()
+
+    second = exports.resolve()
+    report = export_marts(build_db, exports, "another-key-0123456789", {"dim_citizen": "inputs-2"})
+    assert report.reused == ["dim_citizen"]  # the ward tier holds no hash
+    assert not (exports / "shared/dim_citizen.parquet").samefile(second / "shared/dim_citizen.parquet")
+
+
 def test_publish_warehouse_swaps_in_a_readable_copy(build_db, tmp_path):
     target = tmp_path / "warehouse" / "ward.duckdb"
     publish_warehouse(build_db, target)

@@ -200,6 +200,8 @@ class _Known:
 
     recorded: set[tuple[str, str, str]]  # (source, source_file, sha256)
     first: dict[tuple[str, str], tuple[str, str, datetime]]  # (source, sha) → (file, status, when)
+    # source_file → (size, mtime_ns, sha256) when last hashed: an unchanged file is not read again
+    checksums: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, ledger: pl.DataFrame) -> _Known:
@@ -266,9 +268,18 @@ def _ingest_file(
     settings: Settings, source: str, path: Path, known: _Known, now: datetime
 ) -> tuple[FileOutcome, LedgerRow | None]:
     f = f"{source}/{path.name}"
-    mtime = path.stat().st_mtime
+    stat = path.stat()
+    mtime = stat.st_mtime
+    cached = known.checksums.get(f)
+    if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns) and (source, f, cached[2]) in known.recorded:
+        # Same path, size and modification time as a file already recorded: the 1 GB of a big
+        # ward's landing folder is not hashed again on every run (a replaced file changes mtime).
+        return FileOutcome(
+            source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=cached[2]
+        ), None
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
+    known.checksums[f] = (stat.st_size, stat.st_mtime_ns, sha)
     if (source, f, sha) in known.recorded:
         return FileOutcome(
             source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=sha
@@ -354,6 +365,7 @@ def ingest_landing(settings: Settings, now: datetime | None = None) -> IngestRep
     with _run_lock(settings):
         ensure_empty_raw(settings)
         known = _Known.of(read_ledger(settings))
+        known.checksums = _read_checksums(settings)
         new_rows: list[LedgerRow] = []
         try:
             for source, path in _landing_entries(settings.landing_dir):
@@ -364,7 +376,26 @@ def ingest_landing(settings: Settings, now: datetime | None = None) -> IngestRep
                 report.files.append(outcome)
         finally:
             append_ledger(settings, new_rows)
+            _write_checksums(settings, known.checksums)
     return report
+
+
+def _checksums_path(settings: Settings) -> Path:
+    return settings.raw_dir / ".landing_checksums.json"
+
+
+def _read_checksums(settings: Settings) -> dict[str, tuple[int, int, str]]:
+    try:
+        return {f: tuple(v) for f, v in json.loads(_checksums_path(settings).read_text()).items()}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_checksums(settings: Settings, checksums: dict[str, tuple[int, int, str]]) -> None:
+    path = _checksums_path(settings)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(checksums))
+    os.replace(tmp, path)
 
 
 def _ingest_entry(

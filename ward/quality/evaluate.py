@@ -307,6 +307,8 @@ def _evaluate_one(
 
 def record_gx_outcomes(con: duckdb.DuckDBPyConnection, outcomes: dict) -> list[str]:
     """Store GX's verdicts beside ours; returns the rules on which GX errored or disagreed."""
+    if not outcomes:  # nothing new was validated
+        return []
     con.executemany(
         "update quality.rule_results set gx_success = ?, gx_unexpected_count = ?, gx_error = ? "
         "where rule = ?",

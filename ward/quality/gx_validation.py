@@ -69,26 +69,57 @@ def _error_of(result) -> str | None:
     return None
 
 
-def run_gx(build_db: Path, context_dir: Path, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], str]:
-    """Validate every predicate rule with GX; returns outcomes by rule code and the Data Docs path.
+def data_docs_index(context_dir: Path) -> Path:
+    return context_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
-    GX runs in a child process: it keeps its DuckDB connections alive past our control (the
+
+class GxWorker:
+    """Great Expectations in a child process, started early: it imports GX (≈ 2–3 s) while the SQL
+    rules run, and validates when `validate` hands it the rules (and the build file is free).
+
+    A child process, because GX keeps its DuckDB connections alive past our control (the
     persisted-connection setting), and the build file must be free for the next writer when it ends.
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = Path(tmp) / "rules.json"
-        spec.write_text(json.dumps([asdict(r) for r in rules]))
-        done = subprocess.run(
-            [sys.executable, "-m", "ward.quality.gx_validation", str(build_db), str(context_dir), str(spec)],
-            capture_output=True,
+
+    def __init__(self, build_db: Path, context_dir: Path) -> None:
+        self._context_dir = context_dir
+        self._tmp = tempfile.TemporaryDirectory()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "ward.quality.gx_validation", str(build_db), str(context_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        if done.returncode != 0:
-            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+
+    def validate(self, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], str]:
+        """Validate every predicate rule; returns outcomes by rule code and the Data Docs path."""
+        if not rules:  # nothing new to validate: the Data Docs of the last validation stand
+            return {}, str(data_docs_index(self._context_dir))
+        spec = Path(self._tmp.name) / "rules.json"
+        spec.write_text(json.dumps([asdict(r) for r in rules]))
+        _, stderr = self._process.communicate(f"{spec}\n")
+        if self._process.returncode != 0:
+            tail = (stderr.strip().splitlines() or ["no output"])[-1]
             error = f"Great Expectations did not run: {tail}"
             return {r.code: GxOutcome(None, None, error) for r in rules}, ""
-        answer = json.loads((Path(tmp) / "rules.json.out").read_text())
-    return {code: GxOutcome(**o) for code, o in answer["outcomes"].items()}, answer["docs"]
+        answer = json.loads(spec.with_name(spec.name + ".out").read_text())
+        return {code: GxOutcome(**o) for code, o in answer["outcomes"].items()}, answer["docs"]
+
+    def __enter__(self) -> GxWorker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+        self._tmp.cleanup()
+
+
+def run_gx(build_db: Path, context_dir: Path, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], str]:
+    """Validate every predicate rule with GX (see GxWorker)."""
+    with GxWorker(build_db, context_dir) as worker:
+        return worker.validate(rules)
 
 
 def _run_gx_here(
@@ -104,7 +135,7 @@ def _run_gx_here(
     )
     outcomes = _validate(gx, context, source, rules)
     context.build_data_docs()
-    docs = context_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = data_docs_index(context_dir)
     return outcomes, str(docs)
 
 
@@ -151,7 +182,9 @@ def _validate(gx, context, source, rules: tuple[Rule, ...]) -> dict[str, GxOutco
 
 
 if __name__ == "__main__":
-    build_db, context_dir, spec = (Path(a) for a in sys.argv[1:4])
+    build_db, context_dir = (Path(a) for a in sys.argv[1:3])
+    _import_gx()  # while the parent runs the SQL rules
+    spec = Path(sys.stdin.readline().strip())
     rules = tuple(Rule(**r) for r in json.loads(spec.read_text()))
     outcomes, docs = _run_gx_here(build_db, context_dir, rules)
     answer = {"outcomes": {code: asdict(o) for code, o in outcomes.items()}, "docs": docs}
