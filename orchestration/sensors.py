@@ -12,13 +12,14 @@ import dagster as dg
 
 from orchestration.jobs import ward_pipeline
 from orchestration.resources import WardResource
+from ward.ingest.load import CORRECTIONS_FOLDER
 from ward.settings import SOURCES
 
 
 def landing_fingerprints(ward: WardResource) -> dict[str, str]:
     fingerprints = {}
-    for source in SOURCES:
-        folder = ward.settings.landing_source_dir(source)
+    for source in (*SOURCES, CORRECTIONS_FOLDER):  # the stewards' corrections start a run too
+        folder = ward.settings.landing_dir / source
         files = sorted(
             (p.name, p.stat().st_size, p.stat().st_mtime_ns)
             for p in (folder.iterdir() if folder.exists() else [])

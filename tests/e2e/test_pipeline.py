@@ -300,3 +300,70 @@ def test_extracts_arriving_one_by_one_build_what_a_full_build_does(ward_run, tmp
     _copy_landing(settings, later)  # the new citizens snapshot arrives
     assert _run(later) == 0
     _assert_same_marts(settings, later)
+
+
+# A valid value, and one that still breaks the rule, for the cell each of these rules is about.
+FIXES = {
+    "CIT_SEX_INVALID": ("Nam", "X"),
+    "CIT_RESIDENCE_TYPE_INVALID": ("Thường trú", "Ở tạm"),
+    "CIT_DOB_INVALID": ("01/01/1980", "31/02/1980"),
+}
+
+
+def test_a_stewards_corrections_resolve_the_quarantine_they_fix(ward_run, tmp_path):
+    """ward quarantine → fill the corrected values → drop the sheet in landing/corrections/ → run."""
+    from ward.cli.worklist import write_worklist
+    from ward.corrections import ingest_corrections
+
+    settings, _, _ = ward_run
+    fixed = Settings(data_dir=tmp_path / "fixed", shared_export_key=KEY)
+    _copy_landing(settings, fixed)
+    assert _run(fixed) == 0
+    with duckdb.connect(str(fixed.warehouse_path), read_only=True) as con:
+        group = con.execute(
+            "select residential_group_no from marts.quarantine where rule in (select unnest(?)) "
+            "group by 1 order by count(*) desc limit 1",
+            [list(FIXES)],
+        ).fetchone()[0]
+    sheet_path = tmp_path / "worklist.xlsx"
+    write_worklist(fixed.warehouse_path, group, sheet_path)
+    sheet = pl.read_excel(sheet_path, infer_schema_length=0)
+    fixable = sheet.filter(pl.col("Mã quy tắc").is_in(list(FIXES))).head(4)
+    assert fixable.height >= 2, "the sample ward has too few fixable rows in one group"
+    # The first line gets a value that still breaks its rule; the others a valid one.
+    values = [FIXES[rule][0 if i else 1] for i, rule in enumerate(fixable["Mã quy tắc"])]
+    filled = fixable.with_columns(pl.Series("Giá trị đúng (điền vào)", values))
+    bad_line = filled.head(1).with_columns(pl.lit("999999").alias("Dòng"))  # no such row
+    unfilled = sheet.filter(~pl.col("Mã quy tắc").is_in(list(FIXES)))
+    landing = fixed.landing_dir / "corrections"
+    landing.mkdir()
+    sheet_name = f"sua_loi_to_{group}_2026-11-20.xlsx"
+    pl.concat([filled, bad_line, unfilled]).write_excel(landing / sheet_name)
+    assert _run(fixed) == 0
+
+    audit = _mart(fixed, "corrections")
+    assert audit.height == fixable.height + 1  # one row per filled line; unfilled lines are no corrections
+    quarantine = _mart(fixed, "quarantine")
+    for i, line in enumerate(fixable.iter_rows(named=True)):
+        cell = (
+            (pl.col("source_file") == line["Tệp"])
+            & (pl.col("row_number") == int(line["Dòng"]))
+            & (pl.col("rule") == line["Mã quy tắc"])
+        )
+        issue = quarantine.filter(cell)
+        assert issue.height == 1, line
+        status = audit.filter(cell)["status"].to_list()
+        if i == 0:
+            assert status == ["applied_still_failing"] and issue["resolved_at"][0] is None
+        else:
+            assert status == ["applied_resolved"], (line, status)
+            assert issue["resolved_at"][0].date().isoformat() == "2026-11-20"
+    rejected = audit.filter(pl.col("status") == "rejected")
+    assert rejected.height == 1 and "999999" in rejected["reason_en"][0]
+    deliveries = _mart(fixed, "deliveries").filter(pl.col("status") == "loaded")
+    assert (deliveries["rows_in"] == deliveries["rows_kept"] + deliveries["rows_quarantined"]).all()
+    assert not (fixed.exports_dir / "shared" / "corrections.parquet").exists()
+
+    # The same sheet dropped again (other name, same bytes) is not taken twice.
+    (landing / "again.xlsx").write_bytes((landing / sheet_name).read_bytes())
+    assert ingest_corrections(fixed).files == []

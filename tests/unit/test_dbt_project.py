@@ -217,7 +217,7 @@ def test_schemas_are_exact(built):
     assert marts == {
         "dim_citizen", "dim_household", "mart_population_by_group", "fct_service_record",
         "mart_service_kpis", "mart_data_quality", "deliveries", "findings", "quarantine",
-        "fct_residence_event", "mart_population_change",
+        "fct_residence_event", "mart_population_change", "corrections",
     }  # fmt: skip
 
 

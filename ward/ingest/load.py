@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 EMPTY_RAW_NAME = "_empty.parquet"
+CORRECTIONS_FOLDER = "corrections"  # landing/corrections/: see ward.corrections
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}  # the ledger's `separator`
 
 # Report statuses: the ledger's three, plus files seen but not recorded.
@@ -110,6 +111,8 @@ def _landing_entries(landing: Path) -> Iterator[tuple[str | None, Path]]:
     for entry in sorted(landing.iterdir()):
         if _ignored(entry.name):
             continue
+        if entry.is_dir() and entry.name == CORRECTIONS_FOLDER:
+            continue  # the stewards' corrections: ward.corrections reads them
         if entry.is_dir() and entry.name in SOURCES:
             # Oldest first, so of two identical files the one delivered first is the original.
             for child in sorted(entry.iterdir(), key=_delivery_order):

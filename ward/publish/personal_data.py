@@ -12,7 +12,7 @@ import re
 
 # fct_residence_event: a birth's event_date is the child's date of birth (and a death's the date of
 # death) beside a person_key that joins to dim_citizen; apps get the counts (mart_population_change).
-NOT_SHARED_TABLES = frozenset({"quarantine", "fct_residence_event"})
+NOT_SHARED_TABLES = frozenset({"quarantine", "fct_residence_event", "corrections"})
 
 # Identifiers replaced by a keyed hash (joins between shared marts keep working).
 PSEUDONYMISED = frozenset(

@@ -6,6 +6,8 @@
     cast(_extract_date as date) as extract_date,
     cast(_loaded_at as timestamp) as loaded_at,
     cast(_extra_columns as varchar) as extra_columns,
+    -- cells a steward corrected (landing/corrections/): the delivered text is in the raw file
+    cast(coalesce(_corrected_cells, 0) as integer) as corrected_cells,
     -- when this row was staged: the quality step re-checks a file whose rows were staged again
     current_timestamp::timestamp as staged_at
 {%- endmacro %}

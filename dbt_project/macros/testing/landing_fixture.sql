@@ -41,3 +41,18 @@
         {{ exceptions.raise_compiler_error('no reference fixture for ' ~ table_name) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- For unit tests of the staging models: no corrections (macros/corrections/apply_corrections.sql). -#}
+{% macro corrections_fixture() -%}
+    select
+        cast(null as varchar) as target_sha256,
+        cast(null as bigint) as row_number,
+        cast(null as varchar) as "column",
+        cast(null as varchar) as new_value,
+        cast(null as varchar) as status,
+        cast(null as varchar) as source,
+        cast(null as date) as corrected_at,
+        cast(null as varchar) as corrections_file,
+        cast(null as bigint) as corrections_row
+    where false
+{%- endmacro %}

@@ -70,12 +70,48 @@ household_findings as (
             and household.row_number = persons.row_number
 ),
 
+-- flagged values a steward corrected so that the rule no longer fires: resolved at the correction
+resolved_findings as (
+    select
+        resolved.source,
+        resolved.source_file,
+        resolved.row_number,
+        persons.person_key,
+        resolved.rule,
+        resolved.column_name,
+        resolved.old_value as value,
+        coalesce(resolved.issue_reason_vi, 'Quy tắc ' || resolved.rule) as reason_vi,
+        'Rule ' || resolved.rule || ' on ' || resolved.column_name
+        || ': corrected in '
+        || resolved.corrections_file
+        || ' line '
+        || resolved.corrections_row as reason_en,
+        resolved.first_seen_at,
+        resolved.residential_group_no,
+        resolved.resolved_at
+    from {{ ref('int_corrections__resolutions') }} as resolved
+    left join {{ ref('int_citizens__identified') }} as persons
+        on
+            resolved.source = 'citizens'
+            and resolved.target_sha256 = persons.file_sha256
+            and resolved.row_number = persons.row_number
+    where resolved.status = 'applied_resolved' and resolved.outcome = 'flag'
+),
+
 all_findings as (
-    select * from row_findings
+    select
+        *,
+        cast(null as timestamp) as resolved_at
+    from row_findings
     union all
-    select * from household_findings
+    select
+        *,
+        cast(null as timestamp) as resolved_at
+    from household_findings
+    union all
+    select * from resolved_findings
 )
 
 select
-    {{ issue_mart_columns(with_person_key=true) }}
+    {{ issue_mart_columns(with_person_key=true, with_resolved_at=true) }}
 from all_findings

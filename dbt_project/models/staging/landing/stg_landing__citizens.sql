@@ -1,10 +1,11 @@
 -- One row per delivered citizens row of the raw lake: renamed, cast, cleaned; nothing dropped or
 -- merged here (the quality step and the intermediate models decide what is kept). Every cleaned
 -- column whose cleaning can fail keeps the delivered text beside it as <column>_raw.
+{{ config(pre_hook="{{ delete_recorrected_files('citizens') }}") }}
 with
 
 source as (
-    select * from {{ landing_rows('citizens') }}
+    select * from {{ apply_corrections('citizens', landing_rows('citizens')) }}
 ),
 
 cleaned as (

@@ -1,9 +1,10 @@
 -- One row per delivered households row of the raw lake: renamed, cast, cleaned; nothing dropped.
 -- Cleaned columns whose cleaning can fail keep the delivered text beside them as <column>_raw.
+{{ config(pre_hook="{{ delete_recorrected_files('households') }}") }}
 with
 
 source as (
-    select * from {{ landing_rows('households') }}
+    select * from {{ apply_corrections('households', landing_rows('households')) }}
 )
 
 select

@@ -1,10 +1,11 @@
 -- One row per delivered dossier version (service_records) of the raw lake: renamed, cast, cleaned;
 -- nothing dropped, no version picked (intermediate/services does that). Cleaned columns whose
 -- cleaning can fail keep the delivered text beside them as <column>_raw.
+{{ config(pre_hook="{{ delete_recorrected_files('service_records') }}") }}
 with
 
 source as (
-    select * from {{ landing_rows('service_records') }}
+    select * from {{ apply_corrections('service_records', landing_rows('service_records')) }}
 )
 
 select
