@@ -93,21 +93,21 @@ class _Skip:
 
 def _skip_staging(context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool) -> _Skip:
     """A source with no raw file left to stage: its staging model and its tests are skipped."""
-    skip = _Skip(reason="no new file delivered")
-    if full_refresh or not settings.build_db_path.exists():  # restage all / the first build
-        return skip
-    # New corrections may restage files of any source (macros/corrections): skip nothing this time.
+    # New corrections may restage files of any source (macros/corrections): skip nothing then.
     taken = sorted(p.name for p in (settings.raw_dir / "corrections").glob("*.parquet"))
     corrections = hashlib.sha256(repr(taken).encode()).hexdigest()[:16]
+
+    def remember() -> None:
+        with duckdb.connect(str(settings.build_db_path)) as con:
+            store_fingerprint(con, "dbt_staging_corrections", corrections)
+
+    if full_refresh or not settings.build_db_path.exists():  # restage all / the first build
+        return _Skip(on_success=remember)
     with duckdb.connect(str(settings.build_db_path)) as con:
         if not is_unchanged(con, "dbt_staging_corrections", corrections):
             store_fingerprint(con, "dbt_staging_corrections", None)
-
-            def remember() -> None:
-                with duckdb.connect(str(settings.build_db_path)) as con:
-                    store_fingerprint(con, "dbt_staging_corrections", corrections)
-
             return _Skip(on_success=remember)
+    skip = _Skip(reason="no new file delivered")
     with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
         for source, relation in STAGED_MODELS.items():
             raw = {p.stem for p in settings.raw_source_dir(source).glob("*.parquet") if p.stem != "_empty"}

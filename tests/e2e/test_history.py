@@ -19,24 +19,15 @@ from rich.console import Console
 
 from tests.e2e.test_pipeline import _as_text
 from ward.generate import generate_ward
+from ward.generate.truth import EVENT_COLUMNS as TRUTH_EVENT_COLUMNS
 from ward.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
 KEY = "e2e-test-key-0123456789abcdef"
 PEOPLE = 1_500
-EVENT_COLUMNS = [
-    "event_type",
-    "event_date",
-    "is_event_date_exact",
-    "snapshot_date",
-    "previous_snapshot_date",
-    "residential_group_no",
-    "household_id",
-    "previous_household_id",
-    "residence_type",
-    "previous_residence_type",
-]
+# The event columns the truth and the mart share (the truth also has person_seq, citizen_id).
+EVENT_COLUMNS = [c for c in TRUTH_EVENT_COLUMNS if c not in ("person_seq", "citizen_id")]
 
 
 def _run(settings: Settings) -> int:
