@@ -25,6 +25,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.resources import DBT_PROJECT, WardResource, ensure_dbt_manifest, keep_partial_parse
 from ward.build_state import FULL_REFRESH_TAG, input_fingerprint, is_unchanged, store_fingerprint
+from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME
 from ward.quality.rules import STAGED_MODELS
 from ward.settings import Settings
 
@@ -94,7 +95,7 @@ class _Skip:
 def _skip_staging(context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool) -> _Skip:
     """A source with no raw file left to stage: its staging model and its tests are skipped."""
     # New corrections may restage files of any source (macros/corrections): skip nothing then.
-    taken = sorted(p.name for p in (settings.raw_dir / "corrections").glob("*.parquet"))
+    taken = sorted(p.name for p in (settings.raw_dir / CORRECTIONS_FOLDER).glob("*.parquet"))
     corrections = hashlib.sha256(repr(taken).encode()).hexdigest()[:16]
 
     def remember() -> None:
@@ -103,14 +104,14 @@ def _skip_staging(context: dg.AssetExecutionContext, settings: Settings, full_re
 
     if full_refresh or not settings.build_db_path.exists():  # restage all / the first build
         return _Skip(on_success=remember)
+    skip = _Skip(reason="no new file delivered")
     with duckdb.connect(str(settings.build_db_path)) as con:
         if not is_unchanged(con, "dbt_staging_corrections", corrections):
             store_fingerprint(con, "dbt_staging_corrections", None)
             return _Skip(on_success=remember)
-    skip = _Skip(reason="no new file delivered")
-    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
         for source, relation in STAGED_MODELS.items():
-            raw = {p.stem for p in settings.raw_source_dir(source).glob("*.parquet") if p.stem != "_empty"}
+            files = settings.raw_source_dir(source).glob("*.parquet")
+            raw = {p.stem for p in files if p.name != EMPTY_RAW_NAME}
             try:
                 rows = con.execute(f"select distinct file_sha256 from {relation}").fetchall()
             except duckdb.CatalogException:

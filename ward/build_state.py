@@ -25,14 +25,23 @@ create table if not exists pipeline_state.fingerprints (
 """
 
 
+def staged_files_sql(source: str, relation: str, has_staged_at: bool = True) -> str:
+    """One row per staged file of a source: (source, file_sha256, staged_at: when last staged)."""
+    staged_at = "max(staged_at)" if has_staged_at else "cast(null as timestamp)"
+    return (
+        f"select '{source}' as source, file_sha256, {staged_at} as staged_at "
+        f"from {relation} group by file_sha256"
+    )
+
+
 def input_fingerprint(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) -> str | None:
     """The sources' staged files and their issues as one checksum; None when a table is missing."""
     parts = []
     for source in sources:
-        relation = STAGED_MODELS[source]
+        files = staged_files_sql(source, STAGED_MODELS[source])
         parts.append(
-            f"select '{source}|' || coalesce(file_sha256, '') || '|' "
-            f"|| coalesce(cast(max(staged_at) as varchar), '') as part from {relation} group by file_sha256"
+            "select source || '|' || coalesce(file_sha256, '') || '|' "
+            f"|| coalesce(cast(staged_at as varchar), '') as part from ({files})"
         )
     listed = ", ".join(f"'{s}'" for s in sources)
     parts.append(

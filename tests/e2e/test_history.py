@@ -9,15 +9,14 @@ in one run must give the same history rows, validity dates included.
 
 from __future__ import annotations
 
-import io
 import shutil
 
 import duckdb
 import polars as pl
 import pytest
-from rich.console import Console
 
 from tests.e2e.test_pipeline import _as_text
+from tests.fixtures.pipeline import run_ward
 from ward.generate import generate_ward
 from ward.generate.truth import EVENT_COLUMNS as TRUTH_EVENT_COLUMNS
 from ward.settings import Settings
@@ -28,15 +27,6 @@ KEY = "e2e-test-key-0123456789abcdef"
 PEOPLE = 1_500
 # The event columns the truth and the mart share (the truth also has person_seq, citizen_id).
 EVENT_COLUMNS = [c for c in TRUTH_EVENT_COLUMNS if c not in ("person_seq", "citizen_id")]
-
-
-def _run(settings: Settings) -> int:
-    from ward.cli.run import run_pipeline
-
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)}.items():
-            mp.setenv(name, value)
-        return run_pipeline(settings, Console(file=io.StringIO(), width=200))
 
 
 def _move_tree(files: list[str], source, target) -> None:
@@ -55,9 +45,9 @@ def ward_history(tmp_path_factory):
     later = files.filter(pl.col("extract_date") > first)["source_file"].to_list()
     held = tmp_path_factory.mktemp("held")
     _move_tree(later, settings.landing_dir, held)
-    first_code = _run(settings)
+    first_code = run_ward(settings)
     _move_tree(later, held, settings.landing_dir)
-    second_code = _run(settings)
+    second_code = run_ward(settings)
     return settings, first_code, second_code
 
 
@@ -143,7 +133,7 @@ def test_replaying_landing_in_one_run_gives_the_same_history(ward_history, tmp_p
     shutil.copytree(settings.landing_dir, replay.landing_dir)
     for path in replay.landing_dir.rglob("*"):  # keep the mtimes some extract dates come from
         shutil.copystat(settings.landing_dir / path.relative_to(replay.landing_dir), path)
-    assert _run(replay) == 0
+    assert run_ward(replay) == 0
     for table, key in [
         ("history.snp_persons", "person_key"),
         ("history.snp_households", "household_id"),

@@ -14,8 +14,8 @@ import math
 import duckdb
 import polars as pl
 import pytest
-from rich.console import Console
 
+from tests.fixtures.pipeline import run_ward
 from ward.generate import generate_ward
 from ward.publish.personal_data import shared_action
 from ward.settings import Settings
@@ -31,13 +31,8 @@ def ward_run(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("ward")
     generate_ward(data_dir, people=PEOPLE, groups=6, seed=7)
     settings = Settings(data_dir=data_dir, shared_export_key=KEY)
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)}.items():
-            mp.setenv(name, value)
-        from ward.cli.run import run_pipeline
-
-        output = io.StringIO()
-        code = run_pipeline(settings, Console(file=output, width=200))
+    output = io.StringIO()
+    code = run_ward(settings, output)
     return settings, code, output.getvalue()
 
 
@@ -126,12 +121,7 @@ def test_a_second_run_on_the_same_landing_changes_nothing(ward_run):
     settings, _, _ = ward_run
     before = _mart(settings, "mart_population_by_group").sort(pl.all())
     keys_before = set(_mart(settings, "dim_citizen")["person_key"])
-    from ward.cli.run import run_pipeline
-
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)}.items():
-            mp.setenv(name, value)
-        assert run_pipeline(settings, Console(file=io.StringIO())) == 0
+    assert run_ward(settings) == 0
     assert _mart(settings, "mart_population_by_group").sort(pl.all()).equals(before)
     assert set(_mart(settings, "dim_citizen")["person_key"]) == keys_before
     deliveries = _mart(settings, "deliveries")
@@ -233,15 +223,6 @@ def _copy_landing(settings: Settings, target: Settings, held_back: set[str] = fr
             shutil.copy2(path, target.landing_dir / relative)
 
 
-def _run(settings: Settings) -> int:
-    from ward.cli.run import run_pipeline
-
-    with pytest.MonkeyPatch.context() as mp:
-        for name, value in {**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)}.items():
-            mp.setenv(name, value)
-        return run_pipeline(settings, Console(file=io.StringIO()))
-
-
 # The marts a rebuild must reproduce exactly, with their keys; times of loading are left out.
 SAME_MARTS = [
     ("mart_population_by_group", ["snapshot_date", "residential_group_no"], []),
@@ -267,7 +248,7 @@ def test_replaying_the_landing_folder_rebuilds_the_same_marts(ward_run, tmp_path
     settings, _, _ = ward_run
     replay = Settings(data_dir=tmp_path / "replay", shared_export_key=KEY)
     _copy_landing(settings, replay)
-    assert _run(replay) == 0
+    assert run_ward(replay) == 0
     _assert_same_marts(settings, replay)
 
 
@@ -286,10 +267,10 @@ def test_extracts_arriving_one_by_one_build_what_a_full_build_does(ward_run, tmp
     services, citizens = _latest_files(settings, "service_records"), _latest_files(settings, "citizens")
     later = Settings(data_dir=tmp_path / "later", shared_export_key=KEY)
     _copy_landing(settings, later, held_back=services | citizens)
-    assert _run(later) == 0
+    assert run_ward(later) == 0
 
     _copy_landing(settings, later, held_back=citizens)  # the daily dossier extract arrives
-    assert _run(later) == 0
+    assert run_ward(later) == 0
     with dg.DagsterInstance.from_config(str(later.dagster_home)) as instance:
         for key in (["marts", "dim_citizen"], ["staging", "stg_landing__citizens"]):
             event = instance.get_latest_materialization_event(dg.AssetKey(key))
@@ -299,7 +280,7 @@ def test_extracts_arriving_one_by_one_build_what_a_full_build_does(ward_run, tmp
     assert pending == [("service_records", len(services))]  # only the new file was checked
 
     _copy_landing(settings, later)  # the new citizens snapshot arrives
-    assert _run(later) == 0
+    assert run_ward(later) == 0
     _assert_same_marts(settings, later)
 
 
@@ -319,7 +300,7 @@ def test_a_stewards_corrections_resolve_the_quarantine_they_fix(ward_run, tmp_pa
     settings, _, _ = ward_run
     fixed = Settings(data_dir=tmp_path / "fixed", shared_export_key=KEY)
     _copy_landing(settings, fixed)
-    assert _run(fixed) == 0
+    assert run_ward(fixed) == 0
     with duckdb.connect(str(fixed.warehouse_path), read_only=True) as con:
         group = con.execute(
             "select residential_group_no from marts.quarantine where rule in (select unnest(?)) "
@@ -340,7 +321,7 @@ def test_a_stewards_corrections_resolve_the_quarantine_they_fix(ward_run, tmp_pa
     landing.mkdir()
     sheet_name = f"sua_loi_to_{group}_2026-11-20.xlsx"
     pl.concat([filled, bad_line, unfilled]).write_excel(landing / sheet_name)
-    assert _run(fixed) == 0
+    assert run_ward(fixed) == 0
 
     audit = _mart(fixed, "corrections")
     assert audit.height == fixable.height + 1  # one row per filled line; unfilled lines are no corrections

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from ward.build_state import staged_files_sql
 from ward.quality.rules import PLACEHOLDER, STAGED_MODELS, Rule, load_rules
 from ward.settings import REFERENCE_DIR
 from ward.sources import SOURCES
@@ -202,13 +203,9 @@ def _find_pending_files(con: duckdb.DuckDBPyConnection, fingerprint: str) -> dic
     )
     staged_files = []
     for source, relation in STAGED_MODELS.items():
-        if not _staged_columns(con, relation):
-            continue  # reported by each of the source's rules
-        staged_at = "max(staged_at)" if "staged_at" in _staged_columns(con, relation) else "null"
-        staged_files.append(
-            f"select '{source}' as source, file_sha256, {staged_at} as staged_at "
-            f"from {relation} group by file_sha256"
-        )
+        columns = _staged_columns(con, relation)
+        if columns:  # a missing table is reported by each of the source's rules
+            staged_files.append(staged_files_sql(source, relation, "staged_at" in columns))
     if staged_files:
         con.execute(
             f"""

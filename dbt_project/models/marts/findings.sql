@@ -80,12 +80,8 @@ resolved_findings as (
         resolved.rule,
         resolved.column_name,
         resolved.old_value as value,
-        coalesce(resolved.issue_reason_vi, 'Quy tắc ' || resolved.rule) as reason_vi,
-        'Rule ' || resolved.rule || ' on ' || resolved.column_name
-        || ': corrected in '
-        || resolved.corrections_file
-        || ' line '
-        || resolved.corrections_row as reason_en,
+        resolved.resolved_reason_vi as reason_vi,
+        resolved.resolved_reason_en as reason_en,
         resolved.first_seen_at,
         resolved.residential_group_no,
         resolved.resolved_at

@@ -40,9 +40,8 @@ resolved_issues as (
         rule,
         column_name,
         old_value as value,
-        coalesce(issue_reason_vi, 'Quy tắc ' || rule) as reason_vi,
-        'Rule ' || rule || ' on ' || column_name
-        || ': corrected in ' || corrections_file || ' line ' || corrections_row as reason_en,
+        resolved_reason_vi as reason_vi,
+        resolved_reason_en as reason_en,
         first_seen_at,
         residential_group_no,
         resolved_at

@@ -42,6 +42,10 @@ select
     corrections.*,
     staged_rows.residential_group_no,
     cast(corrections.corrected_at as timestamp) as resolved_at,
+    -- the reasons a resolved quarantine or findings row shows (the worklist's own text in Vietnamese)
+    coalesce(corrections.issue_reason_vi, 'Quy tắc ' || corrections.rule) as resolved_reason_vi,
+    'Rule ' || corrections.rule || ' on ' || corrections.column_name || ': corrected in '
+    || corrections.corrections_file || ' line ' || corrections.corrections_row as resolved_reason_en,
     case
         when corrections.ingest_status <> 'accepted' then 'rejected'
         when not corrections.is_winner then 'superseded'
