@@ -8,7 +8,8 @@ dbt tests come along as asset checks; an error-severity test fails the run befor
 Incremental runs (docs/architecture.md): the staging models append only the rows of new raw files,
 and a source with no new file is skipped with its tests; phase 2 skips the models tagged `persons`
 when the citizens and households (staged files and their issues) are as at its last build. A run
-tagged ward/full_refresh=true rebuilds everything (`ward run --full-refresh`, the nightly schedule).
+tagged ward/full_refresh=true rebuilds everything (`ward run --full-refresh`, the nightly schedule);
+so does a phase whose dbt project files changed since it last built (a new version of the code).
 """
 
 import hashlib
@@ -23,14 +24,23 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.resources import DBT_PROJECT, WardResource, ensure_dbt_manifest, keep_partial_parse
+from orchestration.resources import (
+    DBT_PROJECT,
+    WardResource,
+    dbt_project_fingerprint,
+    ensure_dbt_manifest,
+    keep_partial_parse,
+    prune_invocation_folders,
+)
 from ward.build_state import FULL_REFRESH_TAG, input_fingerprint, is_unchanged, store_fingerprint
 from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME
 from ward.quality.rules import STAGED_MODELS
 from ward.settings import Settings
 
 # dbt unit tests check the SQL, not the data: the test suite runs them, production runs skip them.
-BUILD = ["build", "--exclude-resource-type", "unit_test"]
+# No manifest.json / run_results.json per invocation (≈ 0.2 s each): Dagster reads dbt's events,
+# and the invocation's dbt.log keeps the detail.
+BUILD = ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
 STAGING_SELECT = "path:models/staging"
 DOWNSTREAM_SELECT = "path:models/intermediate path:models/marts"
 
@@ -80,6 +90,23 @@ def _persons_keys() -> frozenset[dg.AssetKey]:
 
 def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
     return context.run.tags.get(FULL_REFRESH_TAG) == "true"
+
+
+def _project_changed(context: dg.AssetExecutionContext, settings: Settings, phase: str) -> bool:
+    """The dbt project is not the one this phase last built with (a new version of the ward's code):
+    its incremental tables may not fit the new models, so the phase rebuilds whole, once."""
+    if not settings.build_db_path.exists():
+        return False  # the first build is whole anyway
+    with duckdb.connect(str(settings.build_db_path)) as con:
+        changed = not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint())
+    if changed:
+        context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
+    return changed
+
+
+def _remember_project(settings: Settings, phase: str) -> None:
+    with duckdb.connect(str(settings.build_db_path)) as con:
+        store_fingerprint(con, f"{phase}_project", dbt_project_fingerprint())
 
 
 @dataclass
@@ -154,7 +181,7 @@ def _dbt_phase(
         dagster_dbt_translator=TRANSLATOR,
     )
     def phase(context: dg.AssetExecutionContext, dbt: DbtCliResource, ward: WardResource):
-        full_refresh = is_full_refresh(context)
+        full_refresh = is_full_refresh(context) or _project_changed(context, ward.settings, name)
         args = [*BUILD, "--full-refresh"] if full_refresh else list(BUILD)
         whole_phase = context.selected_asset_keys == set(context.assets_def.keys)
         if whole_phase:
@@ -181,7 +208,9 @@ def _dbt_phase(
             events = _in_dependency_order(context.assets_def, [*events, *unchanged])
         yield from events
         keep_partial_parse(invocation.target_path)
+        prune_invocation_folders()
         skip.on_success()
+        _remember_project(ward.settings, name)
 
     return phase
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
+from pydantic import PrivateAttr
 
+from orchestration.dbt_in_process import dbt_in_this_process
+from ward.quality.gx_validation import GxWorker
 from ward.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -31,6 +36,33 @@ class WardResource(dg.ConfigurableResource):
         return Settings(data_dir=Path(self.data_dir), shared_export_key=self.shared_export_key)
 
 
+class GxResource(dg.ConfigurableResource):
+    """Great Expectations' worker process (ward.quality.gx_validation.GxWorker) for the quality step.
+
+    It starts when Dagster sets the resource up: in `ward run`, whose steps share one process, that
+    is the start of the run, so GX's imports (≈ 2 s) overlap the ingest and dbt staging instead of
+    being waited for; with a process per step, it is the quality step's start, as before.
+    """
+
+    ward: WardResource
+    _worker: GxWorker | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        settings = self.ward.settings
+        self._worker = GxWorker(settings.build_db_path, settings.quality_dir)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._worker is not None:
+            self._worker.close()
+
+    @property
+    def worker(self) -> GxWorker:
+        if self._worker is None:  # called outside a run (a direct invocation in a test)
+            settings = self.ward.settings
+            self._worker = GxWorker(settings.build_db_path, settings.quality_dir)
+        return self._worker
+
+
 _DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -38,6 +70,30 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 def give_dbt_its_environment(settings: Settings) -> None:
     """dbt reads the data root through env_var(); its subprocesses inherit os.environ."""
     os.environ.update(settings.dbt_env())
+
+
+_DBT_SOURCE_FOLDERS = ("models", "macros", "snapshots", "tests", "seeds", "analyses")
+_DBT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
+
+
+def dbt_project_files() -> list[Path]:
+    """The files dbt reads from the project: models, macros, snapshots, tests, seeds, config.
+
+    Only those folders are walked: target/ holds every invocation's artifacts.
+    """
+    files = [p for p in DBT_PROJECT_DIR.iterdir() if p.is_file() and p.suffix in _DBT_SUFFIXES]
+    for folder in _DBT_SOURCE_FOLDERS:
+        files += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.suffix in _DBT_SUFFIXES]
+    return sorted(files)
+
+
+@cache
+def dbt_project_fingerprint() -> str:
+    """The project's files (paths and contents) as one checksum, for this process's lifetime."""
+    digest = hashlib.sha256()
+    for path in dbt_project_files():
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def ensure_dbt_manifest() -> Path:
@@ -48,11 +104,7 @@ def ensure_dbt_manifest() -> Path:
     for name, value in Settings.from_env().dbt_env().items():
         os.environ.setdefault(name, value)
     manifest = DBT_PROJECT.manifest_path
-    project_files = [
-        p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml", ".csv"}
-        and "target" not in p.relative_to(DBT_PROJECT_DIR).parts
-    ]  # fmt: skip
-    newest = max((p.stat().st_mtime for p in project_files), default=0)
+    newest = max((p.stat().st_mtime for p in dbt_project_files()), default=0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
         subprocess.run(
             [str(_DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
@@ -74,11 +126,30 @@ class WardDbtCliResource(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args):
         return None
 
+    def cli(self, args, **kwargs):
+        """dbt runs in this process (orchestration/dbt_in_process.py): no dbt subprocess to start."""
+        with dbt_in_this_process():
+            return super().cli(args, **kwargs)
+
     @cached_property
     def _cli_version(self) -> version.Version:
         from dbt.version import __version__
 
         return version.parse(__version__)
+
+
+# dagster-dbt gives each invocation a folder target/<step>-<run id>-<hash> (or <run id>) of ≈ 3 MB.
+_INVOCATION_FOLDER = re.compile(r"([a-z_]+-)?[0-9a-f]{7}(-[0-9a-f]{7})?")
+KEEP_INVOCATION_FOLDERS = 30
+
+
+def prune_invocation_folders(keep: int = KEEP_INVOCATION_FOLDERS) -> None:
+    """Remove all but the newest `keep` invocation folders: a year of runs would keep gigabytes."""
+    target = DBT_PROJECT.project_dir / "target"
+    folders = [p for p in target.iterdir() if p.is_dir() and _INVOCATION_FOLDER.fullmatch(p.name)]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def keep_partial_parse(invocation_target: Path) -> None:

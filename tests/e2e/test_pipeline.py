@@ -130,6 +130,29 @@ def test_a_second_run_on_the_same_landing_changes_nothing(ward_run):
     assert _ward_metric(settings, "exports_current") == 1.0
 
 
+def test_a_new_version_of_the_dbt_project_rebuilds_each_phase_whole_once(ward_run, monkeypatch):
+    """Incremental tables built by older models may not fit new ones: a changed project restages."""
+    from ward.build_state import stored_fingerprint
+
+    settings, _, _ = ward_run
+
+    def staged_at() -> dict[str, object]:
+        with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+            sql = "select file_sha256, max(staged_at) from staging.stg_landing__citizens group by 1"
+            return dict(con.execute(sql).fetchall())
+
+    before, marts_before = staged_at(), _mart(settings, "mart_population_by_group").sort(pl.all())
+    monkeypatch.setattr("assets.dbt.dbt_project_fingerprint", lambda: "a-new-version")
+    assert run_ward(settings) == 0
+    after = staged_at()
+    assert after.keys() == before.keys() and all(after[f] > before[f] for f in before)  # restaged
+    assert _mart(settings, "mart_population_by_group").sort(pl.all()).equals(marts_before)
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+        assert {stored_fingerprint(con, f"{p}_project") for p in ("dbt_staging", "dbt_downstream")} == {
+            "a-new-version"
+        }
+
+
 def _ward_metric(settings: Settings, metric: str, source: str = "all") -> float:
     quality = _mart(settings, "mart_data_quality")
     row = quality.filter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from dagster import DagsterInstance
 from rich.console import Console
@@ -14,6 +15,14 @@ from ward.cli.summary import headline_figures, print_summary
 from ward.settings import ENV_SHARED_KEY, Settings
 
 
+class _HideUnchangedChecks(logging.Filter):
+    """Dagster warns once per dbt test of a model left out as unchanged (assets/dbt.py): the progress
+    line of the step already says what was skipped, and the tests ran when the model was built."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "emitted no result" not in record.getMessage()
+
+
 def run_pipeline(settings: Settings, console: Console, *, full_refresh: bool = False) -> int:
     """Run every asset and check once; returns the process exit code (0 = all blocking checks held).
 
@@ -23,6 +32,7 @@ def run_pipeline(settings: Settings, console: Console, *, full_refresh: bool = F
     from orchestration.definitions import build_definitions  # heavy import, only when running
 
     use_ward_instance(settings)
+    logging.getLogger("dagster._core.execution.plan.active").addFilter(_HideUnchangedChecks())
     settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's own log to stdout: keep it in a file, show one line per step.
     progress_console = Console(file=console.file, width=console.width, force_terminal=console.is_terminal)
