@@ -4,11 +4,10 @@ import dagster as dg
 import duckdb
 
 from assets.dbt import staging_key
-from orchestration.resources import WardResource
+from orchestration.resources import GxResource, WardResource
 from ward.publish.exports import record_export_state
 from ward.quality.evaluate import evaluate_rules, mark_evaluated, record_gx_outcomes
 from ward.quality.freshness import record_freshness_thresholds
-from ward.quality.gx_validation import GxWorker
 from ward.quality.rules import STAGED_MODELS, load_rules
 
 ROW_ISSUES = dg.AssetKey(["quality", "row_issues"])
@@ -39,10 +38,10 @@ FRESHNESS_THRESHOLDS = dg.AssetKey(["quality", "freshness_thresholds"])
     ],
     name="quality_step",
 )
-def quality_step(context: dg.AssetExecutionContext, ward: WardResource):
+def quality_step(context: dg.AssetExecutionContext, ward: WardResource, gx_worker: GxResource):
     settings = ward.settings
     rules = load_rules()
-    with GxWorker(settings.build_db_path, settings.quality_dir) as gx:
+    with gx_worker.worker as gx:
         with duckdb.connect(str(settings.build_db_path)) as con:
             results = evaluate_rules(con, settings.raw_dir, rules)
             export_rows = record_export_state(con, settings.exports_dir)

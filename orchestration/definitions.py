@@ -8,12 +8,12 @@ from assets.dbt import dbt_downstream, dbt_staging
 from assets.history import history_snapshots
 from assets.identity import identity_step
 from assets.ingest import landing_extracts
-from assets.publish import exports, warehouse
+from assets.publish import publish
 from assets.quality import quality_step
 from orchestration.checks import build_rule_checks
 from orchestration.freshness import build_freshness_checks
 from orchestration.jobs import ward_pipeline
-from orchestration.resources import WardResource, dbt_resource, give_dbt_its_environment
+from orchestration.resources import GxResource, WardResource, dbt_resource, give_dbt_its_environment
 from orchestration.schedules import nightly_rebuild
 from orchestration.sensors import landing_sensor
 from ward.settings import Settings
@@ -21,6 +21,7 @@ from ward.settings import Settings
 
 def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Definitions:
     give_dbt_its_environment(settings)
+    ward = WardResource.from_settings(settings)
     return dg.Definitions(
         assets=[
             landing_extracts,
@@ -29,14 +30,13 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
             identity_step,
             dbt_downstream,
             history_snapshots,
-            warehouse,
-            exports,
+            publish,
         ],
         asset_checks=[build_rule_checks(), *build_freshness_checks(settings)],
         jobs=[ward_pipeline],
         schedules=[nightly_rebuild],
         sensors=[landing_sensor],
-        resources={"ward": WardResource.from_settings(settings), "dbt": dbt_resource()},
+        resources={"ward": ward, "gx_worker": GxResource(ward=ward), "dbt": dbt_resource()},
         loggers=loggers,
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -176,7 +177,11 @@ def test_gx_counts_agree_with_sql(evaluated, tmp_path):
     assert all(o.success is False for o in outcomes.values())  # each rule fired on its planted row
     with duckdb.connect(str(build_db)) as con:
         assert record_gx_outcomes(con, outcomes) == []
-    assert (tmp_path / "quality").exists() and docs.endswith("index.html")
+    # Data Docs: the index and this validation's page of each source (only these are rendered).
+    site = Path(docs).parent
+    assert Path(docs).is_file()
+    pages = {p.parts[len(site.parts) + 1] for p in (site / "validations").rglob("*.html")}
+    assert pages == {f"ward_{r.rule.source}" for r in results.values() if r.rule.kind == "predicate"}
 
 
 def test_gx_error_is_reported_not_passed(evaluated, tmp_path):
