@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from ward.publish.exports import export_marts
-from ward.publish.keyed_hash import keyed_hash
+from ward.publish.keyed_hash import hash_column, keyed_hash
 from ward.publish.personal_data import shared_action
 from ward.publish.warehouse import publish_warehouse
 
@@ -80,6 +84,13 @@ def test_hash_is_stable_for_one_key_and_differs_across_keys():
     assert keyed_hash(b"a" * 16, "x") != keyed_hash(b"b" * 16, "x")
 
 
+def test_a_hashed_column_is_each_value_hashed_nulls_kept():
+    key = b"k" * 16
+    column = pa.chunked_array([["001", "002", None], ["001", None, "003"]])
+    assert hash_column(key, column).to_pylist() == [keyed_hash(key, v) for v in column.to_pylist()]
+    assert keyed_hash(key, "001") == hmac.new(key, b"001", hashlib.sha256).hexdigest()[:32]  # HMAC-SHA256
+
+
 def test_a_new_export_replaces_the_old_set_whole(build_db, tmp_path):
     exports = tmp_path / "exports"
     export_marts(build_db, exports, KEY)
@@ -128,3 +139,8 @@ def test_publish_warehouse_swaps_in_a_readable_copy(build_db, tmp_path):
     reader.close()
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_citizen").fetchall()[0][0] == 4
+    # The replaced copies are freed in the background, never left to pile up.
+    deadline = time.monotonic() + 10
+    while list(target.parent.glob(".ward.duckdb.replaced-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["ward.duckdb"]

@@ -19,8 +19,7 @@ _STEP_LABELS = {
     "dbt_downstream": "dbt intermediate models and marts",
     "history_snapshots": "history snapshots (one per new citizens extract date)",
     "ward_rule_checks": "rule checks",
-    "published__warehouse": "publish the warehouse",
-    "published__exports": "write the exports",
+    "publish": "publish the warehouse and write the exports",
 }
 
 

@@ -11,9 +11,14 @@ import pyarrow as pa
 def keyed_hash(key: bytes, value: str | None) -> str | None:
     if value is None:
         return None
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, value.encode("utf-8"), hashlib.sha256).hex()[:32]
 
 
 def hash_column(key: bytes, column: pa.ChunkedArray) -> pa.Array:
-    """Same value and key → same hash, so joins across shared marts still work."""
-    return pa.array([keyed_hash(key, v) for v in column.cast(pa.string()).to_pylist()], pa.string())
+    """Same value and key → same hash, so joins across shared marts still work.
+
+    Each distinct value is hashed once (an applicant's key recurs across their dossiers).
+    """
+    encoded = column.cast(pa.string()).combine_chunks().dictionary_encode()
+    hashes = pa.array([keyed_hash(key, v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return hashes.take(encoded.indices)

@@ -14,8 +14,15 @@ import duckdb
 from ward.publish.atomic import replace_file
 
 
-def publish_warehouse(build_db: Path, warehouse: Path) -> Path:
+def checkpoint(build_db: Path) -> None:
+    """Write everything the build database holds in its write-ahead log into the file itself."""
     with duckdb.connect(str(build_db)) as con:
         con.execute("checkpoint")
+
+
+def publish_warehouse(build_db: Path, warehouse: Path, *, checkpointed: bool = False) -> Path:
+    """checkpointed=True: the caller has checkpointed and may be reading the file meanwhile."""
+    if not checkpointed:
+        checkpoint(build_db)
     replace_file(build_db, warehouse)
     return warehouse
