@@ -1,0 +1,50 @@
+"""dbt in the step's process (orchestration/dbt_in_process.py) keeps the dbt subprocess's contract:
+JSON log lines on stdout, an exit code, errors reported, and the database file let go at the end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from orchestration.dbt_in_process import InProcessDbt
+from ward.settings import DBT_PROJECT_DIR, Settings
+
+
+@pytest.fixture
+def dbt_env(tmp_path, monkeypatch):
+    settings = Settings(data_dir=tmp_path)
+    settings.build_db_path.parent.mkdir(parents=True)
+    for name, value in settings.dbt_env().items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+def _run(args: list[str]) -> tuple[int, list[dict]]:
+    dbt = InProcessDbt(["dbt", *args], env={"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    events = [json.loads(line) for line in dbt.stdout]
+    return dbt.wait(), events
+
+
+def test_a_query_runs_and_the_database_file_is_free_afterwards(dbt_env):
+    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    code, events = _run(["show", "--inline", "select 42 as answer", *project])
+    assert code == 0
+    assert {e["info"]["level"] for e in events} <= {"info", "warn"}  # the subprocess's default level
+    assert any("42" in e["info"]["msg"] for e in events)
+    # Another process (the GX worker, the next step) can take the write lock.
+    opened = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; duckdb.connect({str(dbt_env.build_db_path)!r}).close()"],
+        capture_output=True,
+        text=True,
+    )
+    assert opened.returncode == 0, opened.stderr
+
+
+def test_a_failing_invocation_is_an_error_with_dbts_message(dbt_env):
+    code, events = _run(["build", "--no-such-flag"])
+    assert code != 0
+    errors = [e["info"]["msg"] for e in events if e["info"]["level"] == "error"]
+    assert errors and "no-such-flag" in " ".join(errors)
