@@ -34,8 +34,10 @@ class InProcessDbt:
         read_fd, write_fd = os.pipe()
         self.stdout = os.fdopen(read_fd, "rb")
         overrides = {k: v for k, v in env.items() if k.startswith(_DBT_ENV_PREFIXES)}
-        # dbt's console log would repeat every line dagster-dbt already prints: the file log stays.
+        # dbt's console log would repeat every line dagster-dbt already prints; its debug log file
+        # (DBT_LOG_PATH, the invocation's folder) stays, which "none" alone would switch off too.
         overrides["DBT_LOG_LEVEL"] = "none"
+        overrides.setdefault("DBT_LOG_LEVEL_FILE", "debug")
         self._thread = threading.Thread(
             target=self._invoke, args=(self.args[1:], overrides, write_fd), name="dbt", daemon=True
         )
