@@ -92,13 +92,21 @@ def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
     return context.run.tags.get(FULL_REFRESH_TAG) == "true"
 
 
+# The project files each phase's models are built from: staging reads only its own models (and the
+# macros and generic tests); phase 2 also reads staging's columns, so any change rebuilds it.
+_PHASE_FILES = {
+    "dbt_staging": ("models/staging", "macros", "tests"),
+    "dbt_downstream": ("models", "macros", "tests", "snapshots", "seeds", "analyses"),
+}
+
+
 def _project_changed(context: dg.AssetExecutionContext, settings: Settings, phase: str) -> bool:
     """The dbt project is not the one this phase last built with (a new version of the ward's code):
     its incremental tables may not fit the new models, so the phase rebuilds whole, once."""
     if not settings.build_db_path.exists():
         return False  # the first build is whole anyway
     with duckdb.connect(str(settings.build_db_path)) as con:
-        changed = not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint())
+        changed = not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
     if changed:
         context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
     return changed
@@ -106,7 +114,7 @@ def _project_changed(context: dg.AssetExecutionContext, settings: Settings, phas
 
 def _remember_project(settings: Settings, phase: str) -> None:
     with duckdb.connect(str(settings.build_db_path)) as con:
-        store_fingerprint(con, f"{phase}_project", dbt_project_fingerprint())
+        store_fingerprint(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
 
 
 @dataclass

@@ -76,22 +76,22 @@ _DBT_SOURCE_FOLDERS = ("models", "macros", "snapshots", "tests", "seeds", "analy
 _DBT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv"}
 
 
-def dbt_project_files() -> list[Path]:
-    """The files dbt reads from the project: models, macros, snapshots, tests, seeds, config.
+def dbt_project_files(folders: tuple[str, ...] = _DBT_SOURCE_FOLDERS) -> list[Path]:
+    """The files dbt reads from the project: config at the top, and the given folders' files.
 
     Only those folders are walked: target/ holds every invocation's artifacts.
     """
     files = [p for p in DBT_PROJECT_DIR.iterdir() if p.is_file() and p.suffix in _DBT_SUFFIXES]
-    for folder in _DBT_SOURCE_FOLDERS:
+    for folder in folders:
         files += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.suffix in _DBT_SUFFIXES]
     return sorted(files)
 
 
 @cache
-def dbt_project_fingerprint() -> str:
-    """The project's files (paths and contents) as one checksum, for this process's lifetime."""
+def dbt_project_fingerprint(folders: tuple[str, ...] = _DBT_SOURCE_FOLDERS) -> str:
+    """Those files (paths and contents) as one checksum, for this process's lifetime."""
     digest = hashlib.sha256()
-    for path in dbt_project_files():
+    for path in dbt_project_files(folders):
         digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

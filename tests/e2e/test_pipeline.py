@@ -142,7 +142,7 @@ def test_a_new_version_of_the_dbt_project_rebuilds_each_phase_whole_once(ward_ru
             return dict(con.execute(sql).fetchall())
 
     before, marts_before = staged_at(), _mart(settings, "mart_population_by_group").sort(pl.all())
-    monkeypatch.setattr("assets.dbt.dbt_project_fingerprint", lambda: "a-new-version")
+    monkeypatch.setattr("assets.dbt.dbt_project_fingerprint", lambda folders: "a-new-version")
     assert run_ward(settings) == 0
     after = staged_at()
     assert after.keys() == before.keys() and all(after[f] > before[f] for f in before)  # restaged

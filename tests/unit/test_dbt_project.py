@@ -428,3 +428,17 @@ def test_dbt_parse_is_clean(tmp_path):
     result = dbt(dbt_env(tmp_path, tmp_path / "ward.duckdb"), "parse", "--warn-error", "--no-partial-parse")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "WARNING" not in result.stdout
+
+
+def test_a_change_to_a_mart_rebuilds_phase_2_only_a_staging_change_both():
+    """Which project files make each dbt phase rebuild whole (assets/dbt.py: _PHASE_FILES)."""
+    from assets.dbt import _PHASE_FILES
+    from orchestration.resources import DBT_PROJECT_DIR, dbt_project_files
+
+    def folders(phase: str) -> set[str]:
+        return {str(p.relative_to(DBT_PROJECT_DIR).parent) for p in dbt_project_files(_PHASE_FILES[phase])}
+
+    staging, downstream = folders("dbt_staging"), folders("dbt_downstream")
+    assert "models/staging/landing" in staging and "." in staging  # dbt_project.yml, profiles.yml
+    assert not any(f.startswith(("models/marts", "models/intermediate")) for f in staging)
+    assert staging < downstream and "models/marts" in downstream
