@@ -4,6 +4,9 @@ The check sits on the staged model the rule reads, reports how many rows broke i
 positions (file:row, never the personal values), and warns: row rules route rows to quarantine or
 findings, they do not stop the run. Conservation (rows in = kept + quarantined) is the blocking
 check, run by dbt on marts.deliveries.
+
+A rule the quality step did not evaluate in this run (its source brought no new rows) reports
+nothing: its last result, from the run that evaluated those rows, still stands in the UI.
 """
 
 import dagster as dg
@@ -35,13 +38,16 @@ def build_rule_checks(rules: tuple[Rule, ...] | None = None) -> dg.AssetChecksDe
             rows = con.execute(
                 "select rule, rows_checked, rows_failed, sample_rows, "
                 "coalesce(error, gx_error, case when gx_unexpected_count <> rows_failed_now "
-                "then 'Great Expectations counted ' || gx_unexpected_count || ' rows' end) "
+                "then 'Great Expectations counted ' || gx_unexpected_count || ' rows' end), "
+                "rows_checked_now > 0 or rows_checked = 0 "
                 "from quality.rule_results"
             ).fetchall()
         results = {r[0]: r[1:] for r in rows}
         for check_key in context.selected_asset_check_keys:
             rule = by_name[check_key.name]
-            checked, failed, sample, error = results.get(rule.code, (None, None, [], "not run"))
+            checked, failed, sample, error, now = results.get(rule.code, (None, None, [], "not run", True))
+            if not now and error is None:
+                continue  # not evaluated this run: the last result stands
             yield dg.AssetCheckResult(
                 asset_key=check_key.asset_key,
                 check_name=check_key.name,

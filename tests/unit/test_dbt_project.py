@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -442,3 +443,46 @@ def test_a_change_to_a_mart_rebuilds_phase_2_only_a_staging_change_both():
     assert "models/staging/landing" in staging and "." in staging  # dbt_project.yml, profiles.yml
     assert not any(f.startswith(("models/marts", "models/intermediate")) for f in staging)
     assert staging < downstream and "models/marts" in downstream
+
+
+def test_latest_versions_repicked_incrementally_equal_a_full_pick(built, tmp_path):
+    """int_service_records__latest_versions re-picks only the dossiers that may have changed: a
+    version staged since, a pick no longer kept, a version fewer, a dossier kept without being staged
+    again. The result must be the full pick's."""
+    _, env, _ = built
+    kept = "intermediate.int_service_records__kept_rows"
+    picks = "intermediate.int_service_records__latest_versions"
+    changes = [
+        # HS-1 gets a later version, staged now: its pick moves on
+        f"""insert into {kept} select * replace ('sha-new' as file_sha256,
+            timestamp '2030-01-01' as staged_at, updated_at + interval 1 day as updated_at)
+            from {kept} where record_id = 'HS-1' limit 1""",
+        # the picked version of a dossier with several is no longer kept (quarantined since)
+        f"""delete from {kept} as k using {picks} as p where p.record_id = (select min(record_id)
+            from {picks} where versions > 1) and k.file_sha256 = p.file_sha256
+            and k.row_number = p.row_number""",
+        # a dossier kept now for the first time, not staged again (a rule changed): a new pick
+        f"""insert into {kept} select * replace ('HS-NEW' as record_id, 'sha-old' as file_sha256)
+            from {kept} where record_id = 'HS-1' limit 1""",
+        # another such dossier loses a version that is not its pick
+        f"""delete from {kept} as k where (k.file_sha256, k.row_number) in (select (o.file_sha256,
+            o.row_number) from {kept} as o join {picks} as p on o.record_id = p.record_id
+            where p.record_id = (select max(record_id) from {picks} where versions > 1)
+            and (o.file_sha256, o.row_number) <> (p.file_sha256, p.row_number) limit 1)""",
+    ]
+    tables = {}
+    for mode in ("incremental", "full"):
+        build_db = tmp_path / f"{mode}.duckdb"
+        shutil.copyfile(env["WARD_BUILD_DB"], build_db)
+        with duckdb.connect(str(build_db)) as con:
+            before = con.execute(f"select count(*) from {kept}").fetchall()[0][0]
+            for sql in changes:
+                con.execute(sql)
+            assert con.execute(f"select count(*) from {kept}").fetchall()[0][0] == before  # +2 -2
+        run_env = {**env, "WARD_BUILD_DB": str(build_db), "DBT_TARGET_PATH": str(tmp_path / mode)}
+        args = ["run", "--select", "int_service_records__latest_versions"]
+        done = dbt(run_env, *args, *(["--full-refresh"] if mode == "full" else []))
+        assert done.returncode == 0, done.stdout[-3000:]
+        with duckdb.connect(str(build_db), read_only=True) as con:
+            tables[mode] = con.execute(f"select * from {picks} order by record_id").fetchall()
+    assert tables["incremental"] == tables["full"]
