@@ -23,17 +23,30 @@ from collections.abc import Iterator, Mapping, Sequence
 # dbt reads these from the environment dagster-dbt gives its subprocess; the rest is os.environ.
 _DBT_ENV_PREFIXES = ("DBT_", "DAGSTER_DBT_")
 _LOST = 2  # the return code of a dbt process that crashed
+_DBT_PATH_VARIABLES = ("DBT_TARGET_PATH", "DBT_LOG_PATH")
 
 
 class InProcessDbt:
     """A `subprocess.Popen` look-alike for one dbt invocation, run with dbtRunner in a thread."""
 
-    def __init__(self, args: Sequence[str], *, env: Mapping[str, str], **_: object) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str | os.PathLike | None = None,
+        **_: object,
+    ) -> None:
         self.args = list(args)
         self.returncode: int | None = None
         read_fd, write_fd = os.pipe()
         self.stdout = os.fdopen(read_fd, "rb")
         overrides = {k: v for k, v in env.items() if k.startswith(_DBT_ENV_PREFIXES)}
+        # The subprocess ran in `cwd` (the project); this thread cannot change directory, so the
+        # paths dagster-dbt gives relative to it are made absolute.
+        for name in _DBT_PATH_VARIABLES:
+            if name in overrides and cwd is not None:
+                overrides[name] = os.path.join(cwd, overrides[name])
         # dbt's console log would repeat every line dagster-dbt already prints; its debug log file
         # (DBT_LOG_PATH, the invocation's folder) stays, which "none" alone would switch off too.
         overrides["DBT_LOG_LEVEL"] = "none"

@@ -22,20 +22,21 @@ def dbt_env(tmp_path, monkeypatch):
     return settings
 
 
-def _run(args: list[str], log_path=None) -> tuple[int, list[dict]]:
+def _run(args: list[str], log_path=None, cwd=None) -> tuple[int, list[dict]]:
     env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **({"DBT_LOG_PATH": str(log_path)} if log_path else {})}
-    dbt = InProcessDbt(["dbt", *args], env=env)
+    dbt = InProcessDbt(["dbt", *args], env=env, cwd=cwd)
     events = [json.loads(line) for line in dbt.stdout]
     return dbt.wait(), events
 
 
 def test_a_query_runs_and_the_database_file_is_free_afterwards(dbt_env, tmp_path):
     project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    code, events = _run(["show", "--inline", "select 42 as answer", *project], log_path=tmp_path / "log")
+    # dagster-dbt names the log folder relative to the folder the subprocess would have run in
+    code, events = _run(["show", "--inline", "select 42 as answer", *project], log_path="log", cwd=tmp_path)
     assert code == 0
     assert {e["info"]["level"] for e in events} <= {"info", "warn"}  # the subprocess's default level
     assert any("42" in e["info"]["msg"] for e in events)
-    assert "select 42" in (tmp_path / "log" / "dbt.log").read_text()  # the debug log is kept
+    assert "select 42" in (tmp_path / "log" / "dbt.log").read_text()  # the debug log is kept, there
     # Another process (the GX worker, the next step) can take the write lock.
     opened = subprocess.run(
         [sys.executable, "-c", f"import duckdb; duckdb.connect({str(dbt_env.build_db_path)!r}).close()"],
