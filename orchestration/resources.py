@@ -48,8 +48,7 @@ class GxResource(dg.ConfigurableResource):
     _worker: GxWorker | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        settings = self.ward.settings
-        self._worker = GxWorker(settings.build_db_path, settings.quality_dir)
+        self._start()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._worker is not None:
@@ -57,9 +56,11 @@ class GxResource(dg.ConfigurableResource):
 
     @property
     def worker(self) -> GxWorker:
-        if self._worker is None:  # called outside a run (a direct invocation in a test)
-            settings = self.ward.settings
-            self._worker = GxWorker(settings.build_db_path, settings.quality_dir)
+        return self._worker or self._start()  # started here when used outside a run (a test)
+
+    def _start(self) -> GxWorker:
+        settings = self.ward.settings
+        self._worker = GxWorker(settings.build_db_path, settings.quality_dir)
         return self._worker
 
 

@@ -137,21 +137,23 @@ def _run_gx_here(
     source = context.data_sources.add_or_update_sql(
         name="ward_build", connection_string=f"duckdb:///{build_db}?access_mode=read_only"
     )
-    run_ids: set[tuple] = set()
-    outcomes = _validate(gx, context, source, rules, run_ids)
+    outcomes, results = _validate(gx, context, source, rules)
     # Only this run's pages (and the index): rendering every past validation again grows with
     # each run (≈ 0.7 s after forty runs).
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
+    run_ids = {r.meta["run_id"].to_tuple() for r in results}
     new_results = [k for k in context.validation_results_store.list_keys() if k.run_id.to_tuple() in run_ids]
-    suites = [ExpectationSuiteIdentifier(name=f"ward_{s}") for s in {r.source for r in rules}]
+    suites = [ExpectationSuiteIdentifier(name=r.suite_name) for r in results]
     context.build_data_docs(resource_identifiers=[*new_results, *suites])
     docs = data_docs_index(context_dir)
     return outcomes, str(docs)
 
 
-def _validate(gx, context, source, rules: tuple[Rule, ...], run_ids: set[tuple]) -> dict[str, GxOutcome]:
+def _validate(gx, context, source, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], list]:
+    """Outcomes by rule code, and GX's validation result of each source validated."""
     outcomes: dict[str, GxOutcome] = {}
+    results = []
     for source_name, relation in STAGED_MODELS.items():
         source_rules = [r for r in rules if r.source == source_name and r.kind == "predicate"]
         if not source_rules:
@@ -181,7 +183,7 @@ def _validate(gx, context, source, rules: tuple[Rule, ...], run_ids: set[tuple])
             gx.ValidationDefinition(name=f"ward_{source_name}", data=batch, suite=suite)
         )
         result = validation.run(result_format="SUMMARY")
-        run_ids.add(result.meta["run_id"].to_tuple())
+        results.append(result)
         for item in result.results:
             code = item.expectation_config.meta["rule"]
             observed = item.result.get("observed_value")
@@ -190,7 +192,7 @@ def _validate(gx, context, source, rules: tuple[Rule, ...], run_ids: set[tuple])
                 unexpected_count=int(observed) if observed is not None else None,
                 error=_error_of(item),
             )
-    return outcomes
+    return outcomes, results
 
 
 if __name__ == "__main__":
