@@ -16,22 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import multiprocessing
-import os
 import shutil
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
-from pathlib import Path
 
 import duckdb
 
 from bench.memory import MemorySampler
-from bench.run import RESULTS, StepTimer
-from ward.build_state import FULL_REFRESH_TAG
-from ward.cli.instance import use_ward_instance
+from bench.run import RESULTS, StepTimer, new_data_root, run_job, use_data_root
 from ward.settings import Settings
 from ward.sources import SOURCES
 
@@ -39,7 +33,7 @@ MiB = 1024 * 1024
 SHARE = 0.01
 
 
-def _run(settings: Settings, label: str, full_refresh: bool = False) -> dict:
+def _run(settings: Settings, full_refresh: bool = False) -> dict:
     """One pipeline run in a fresh process, as `ward run` or a run launched by the sensor: no
     import, dbt parse or cache is shared with the run before it.
 
@@ -48,41 +42,19 @@ def _run(settings: Settings, label: str, full_refresh: bool = False) -> dict:
     """
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
-        result = child.submit(_run_here, settings, label, full_refresh).result()
+        result = child.submit(_run_here, settings, full_refresh).result()
     result["process_seconds"] = round(time.perf_counter() - started, 2)
     return result
 
 
-def _run_here(settings: Settings, label: str, full_refresh: bool) -> dict:
-    import dagster as dg
-
-    from orchestration.definitions import build_definitions
-
-    os.environ.update(settings.dbt_env())
-    use_ward_instance(settings)
+def _run_here(settings: Settings, full_refresh: bool) -> dict:
+    use_data_root(settings)
     with MemorySampler() as sampler:
         timer = StepTimer(sampler)
-
-        @dg.logger
-        def bench_logger(_):
-            log = logging.getLogger(f"ward.bench.{label}")
-            log.handlers, log.propagate = [timer], False
-            log.setLevel(logging.DEBUG)
-            return log
-
-        job = build_definitions(settings, loggers={"bench": bench_logger}).resolve_job_def("ward_pipeline")
-        started = time.perf_counter()
-        with dg.DagsterInstance.get() as instance:
-            run = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"bench": {}}},
-                tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
-            )
-        seconds = time.perf_counter() - started
+        success, seconds = run_job(settings, timer, full_refresh=full_refresh)
     return {
         "seconds": round(seconds, 2),
-        "success": run.success,
+        "success": success,
         "peak_rss_mib": round(max(sampler.peaks.values(), default=0) / MiB),
         "steps": {step: round(s, 2) for step, s in timer.seconds.items()},
     }
@@ -149,24 +121,21 @@ def _latest_extract(settings: Settings, source: str) -> date:
 def bench(people: int, keep: bool) -> dict:
     from ward.generate import generate_ward
 
-    data_dir = Path(tempfile.mkdtemp(prefix=f"ward-incremental-{people}-"))
-    settings = Settings(data_dir=data_dir, shared_export_key="bench-key-0123456789abcdef")
-    os.environ.update(settings.dbt_env())
-    use_ward_instance(settings)
-    settings.build_db_path.parent.mkdir(parents=True)
+    settings = new_data_root(f"ward-incremental-{people}-")
+    data_dir = settings.data_dir
     result: dict = {"people": people, "share_changed": SHARE}
     generate_ward(data_dir, people=people)
-    result["first_build"] = _run(settings, "first")
+    result["first_build"] = _run(settings)
 
     day = _latest_extract(settings, "service_records") + timedelta(days=1)
     result["daily_extract_rows"] = write_daily_service_extract(settings, day)
-    result["daily_extract"] = _run(settings, "daily")
+    result["daily_extract"] = _run(settings)
 
-    result["full_rebuild"] = _run(settings, "full", full_refresh=True)
+    result["full_rebuild"] = _run(settings, full_refresh=True)
 
     day = _latest_extract(settings, "citizens") + timedelta(days=30)
     result["monthly_snapshot_rows"] = write_monthly_citizens_snapshot(settings, day)
-    result["monthly_snapshot"] = _run(settings, "monthly")
+    result["monthly_snapshot"] = _run(settings)
     for case in ("daily", "monthly"):
         run = result["daily_extract" if case == "daily" else "monthly_snapshot"]
         full = result["full_rebuild"]

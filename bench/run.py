@@ -23,6 +23,7 @@ from ward.cli.instance import use_ward_instance
 from ward.settings import REPO_ROOT, Settings
 
 RESULTS = REPO_ROOT / "bench" / "results"
+BENCH_KEY = "bench-key-0123456789abcdef"  # the shared tier is written, under a key of no value
 MiB = 1024 * 1024
 
 
@@ -47,17 +48,50 @@ class StepTimer(logging.Handler):
             self.sampler.label = "between steps"
 
 
-def bench_size(people: int, keep: bool) -> dict:
+def new_data_root(prefix: str) -> Settings:
+    """A fresh data root for one bench, with the environment a run reads (as `ward run` sets it)."""
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix=prefix)), shared_export_key=BENCH_KEY)
+    use_data_root(settings)
+    settings.build_db_path.parent.mkdir(parents=True)
+    return settings
+
+
+def use_data_root(settings: Settings) -> None:
+    os.environ.update(settings.dbt_env())
+    use_ward_instance(settings)
+
+
+def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False) -> tuple[bool, float]:
+    """The whole pipeline in this process, each step timed by `timer`: (success, seconds)."""
     import dagster as dg
 
     from orchestration.definitions import build_definitions
+    from ward.build_state import FULL_REFRESH_TAG
+
+    @dg.logger
+    def bench_logger(_):
+        log = logging.getLogger("ward.bench")
+        log.handlers, log.propagate = [timer], False
+        log.setLevel(logging.DEBUG)
+        return log
+
+    job = build_definitions(settings, loggers={"bench": bench_logger}).resolve_job_def("ward_pipeline")
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        run = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"bench": {}}},
+            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
+        )
+    return run.success, time.perf_counter() - started
+
+
+def bench_size(people: int, keep: bool) -> dict:
     from ward.generate import generate_ward
 
-    data_dir = Path(tempfile.mkdtemp(prefix=f"ward-bench-{people}-"))
-    settings = Settings(data_dir=data_dir, shared_export_key="bench-key-0123456789abcdef")
-    os.environ.update(settings.dbt_env())
-    use_ward_instance(settings)
-    settings.build_db_path.parent.mkdir(parents=True)
+    settings = new_data_root(f"ward-bench-{people}-")
+    data_dir = settings.data_dir
     result: dict = {"people": people}
     with MemorySampler() as sampler:
         started = time.perf_counter()
@@ -66,23 +100,7 @@ def bench_size(people: int, keep: bool) -> dict:
         result["generate_seconds"] = time.perf_counter() - started
 
         timer = StepTimer(sampler)
-
-        @dg.logger
-        def bench_logger(_):
-            log = logging.getLogger("ward.bench")
-            log.handlers, log.propagate = [timer], False
-            log.setLevel(logging.DEBUG)
-            return log
-
-        defs = build_definitions(settings, loggers={"bench": bench_logger})
-        job = defs.resolve_job_def("ward_pipeline")
-        started = time.perf_counter()
-        with dg.DagsterInstance.get() as instance:
-            run = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config={"loggers": {"bench": {}}}
-            )
-        result["pipeline_seconds"] = time.perf_counter() - started
-        result["pipeline_success"] = run.success
+        result["pipeline_success"], result["pipeline_seconds"] = run_job(settings, timer)
 
         sampler.label = "baseline"
         result["baseline"] = run_baseline(settings.raw_dir, data_dir / "baseline")
