@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import os
 
+import yaml
+
 from ward.settings import Settings
 
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+def dagster_yaml(settings: Settings) -> str:
+    """The instance's configuration: Dagster's SQLite storage under the data root, its event log kept
+    open between statements (orchestration/event_log.py)."""
+    event_log = {
+        "module": "orchestration.event_log",
+        "class": "PooledSqliteEventLogStorage",
+        "config": {"base_dir": str(settings.dagster_home.resolve() / "history" / "runs")},
+    }
+    config = {"telemetry": {"enabled": False}, "event_log_storage": event_log}
+    return "# Written by `ward` on each use (ward/cli/instance.py).\n" + yaml.safe_dump(config)
 
 
 def use_ward_instance(settings: Settings) -> None:
-    """Point DAGSTER_HOME at <data root>/.dagster, creating it with its dagster.yaml."""
+    """Point DAGSTER_HOME at <data root>/.dagster, with its dagster.yaml (rewritten if the data root
+    moved or the configuration changed)."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    wanted = dagster_yaml(settings)
+    if not config.exists() or config.read_text() != wanted:
+        config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
