@@ -87,5 +87,5 @@ def test_a_moved_data_root_gets_its_own_dagster_yaml(tmp_path, monkeypatch):
     shutil.move(tmp_path / "before", tmp_path / "after")
     moved = Settings(data_dir=tmp_path / "after")
     use_ward_instance(moved)
-    config = yaml.safe_load((moved.dagster_home / "dagster.yaml").read_text())
-    assert config["event_log_storage"]["config"]["base_dir"] == str(moved.dagster_home.resolve() / "history" / "runs")
+    config = yaml.safe_load((moved.dagster_home / "dagster.yaml").read_text())["event_log_storage"]
+    assert config["config"]["base_dir"] == str(moved.dagster_home.resolve() / "history" / "runs")
