@@ -94,13 +94,17 @@ def match_applicants(
                 case when regexp_full_match(aid, '[0-9]{{9}}') then aid end as aid9
             from sr
         ),
+        -- Each key's persons, for the keys these rows carry only (a daily extract has few).
         by_cid as (select cid, min(person_key) as person_key from identity.person_lookup
-                   where cid is not null group by cid),
+                   where cid in (select aid12 from ids) group by cid),
         by_cmnd as (select cmnd, min(person_key) as person_key from identity.person_lookup
-                    where cmnd is not null group by cmnd having count(distinct person_key) = 1),
+                    where cmnd in (select aid9 from ids)
+                    group by cmnd having count(distinct person_key) = 1),
         by_name_phone as (
             select name_fold, phone, min(person_key) as person_key, bool_or(cluster_cid is not null) as has_id
-            from identity.person_lookup where name_fold is not null and phone is not null
+            from identity.person_lookup
+            where name_fold is not null and phone is not null
+              and (name_fold, phone) in (select (name_fold, phone) from ids)
             group by name_fold, phone having count(distinct person_key) = 1
         ),
         matched as (
