@@ -84,9 +84,9 @@ def test_hash_is_stable_for_one_key_and_differs_across_keys():
     assert keyed_hash(b"a" * 16, "x") != keyed_hash(b"b" * 16, "x")
 
 
-def test_a_hashed_column_is_each_value_hashed_nulls_kept():
-    key = b"k" * 16
-    column = pa.chunked_array([["001", "002", None], ["001", None, "003"]])
+@pytest.mark.parametrize("key", [b"k" * 16, b"a key longer than SHA-256's block of 64 bytes " * 2])
+def test_a_hashed_column_is_each_value_hashed_nulls_kept(key):
+    column = pa.chunked_array([["001", "002", None], ["001", None, "Nguyễn Thị Ánh"], []])
     assert hash_column(key, column).to_pylist() == [keyed_hash(key, v) for v in column.to_pylist()]
     assert keyed_hash(key, "001") == hmac.new(key, b"001", hashlib.sha256).hexdigest()[:32]  # HMAC-SHA256
 
