@@ -203,3 +203,8 @@ if __name__ == "__main__":
     outcomes, docs = _run_gx_here(build_db, context_dir, rules)
     answer = {"outcomes": {code: asdict(o) for code, o in outcomes.items()}, "docs": docs}
     spec.with_name(spec.name + ".out").write_text(json.dumps(answer))
+    # The parent waits for this process to end, which frees the build file. Everything is written
+    # and the DuckDB connection only read: skip the interpreter's teardown of GX (≈ 0.7 s).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
