@@ -136,9 +136,8 @@ def bench(people: int, keep: bool) -> dict:
     day = _latest_extract(settings, "citizens") + timedelta(days=30)
     result["monthly_snapshot_rows"] = write_monthly_citizens_snapshot(settings, day)
     result["monthly_snapshot"] = _run(settings)
-    for case in ("daily", "monthly"):
-        run = result["daily_extract" if case == "daily" else "monthly_snapshot"]
-        full = result["full_rebuild"]
+    full = result["full_rebuild"]
+    for case, run in (("daily", result["daily_extract"]), ("monthly", result["monthly_snapshot"])):
         result[f"ratio_{case}_to_full_rebuild"] = round(run["seconds"] / full["seconds"], 3)
         result[f"ratio_{case}_to_full_rebuild_with_process_start"] = round(
             run["process_seconds"] / full["process_seconds"], 3

@@ -13,7 +13,6 @@ checkpointed here too, so the live view follows the run as before.
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,8 +30,7 @@ OPEN_DATABASES = 8
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data=None) -> None:
-        self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
+        self._engines: OrderedDict[str, sa.Engine] = OrderedDict()  # guarded by Dagster's _db_lock
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -40,18 +38,18 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str) -> sa.Engine:
-        with self._engines_lock:
-            engine = self._engines.pop(shard, None)
-            if engine is None:
-                engine = sa.create_engine(
-                    self.conn_string_for_shard(shard),
-                    pool_size=1,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-                )
-            self._engines[shard] = engine  # the most recently used last
-            while len(self._engines) > OPEN_DATABASES:
-                self._engines.popitem(last=False)[1].dispose()
-            return engine
+        """The shard's engine, opened if need be; the caller holds _db_lock."""
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = sa.create_engine(
+                self.conn_string_for_shard(shard),
+                pool_size=1,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+        self._engines[shard] = engine  # the most recently used last
+        while len(self._engines) > OPEN_DATABASES:
+            self._engines.popitem(last=False)[1].dispose()
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
@@ -67,7 +65,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _dispose_engines(self) -> None:
-        with self._engines_lock:
+        with self._db_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
