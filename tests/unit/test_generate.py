@@ -285,7 +285,7 @@ def test_every_kind_of_dirt_is_planted(dirt):
         "duplicate_row", "junk_name_missing", "junk_dob_invalid", "junk_residence_invalid",
         "junk_group_invalid",
         "junk_household_missing", "junk_sex_invalid", "junk_household_id_missing", "junk_record_id_missing",
-        "junk_received_invalid", "truncated_row",
+        "junk_received_invalid", "truncated_row", "death_after_extract", "second_head", "household_unknown",
     }  # fmt: skip
     assert expected <= kinds, expected - kinds
 
@@ -294,6 +294,7 @@ def test_every_kind_of_dirt_is_planted(dirt):
 def test_rows_in_matches_rows_written(ward, files, dirt):
     root = ward[0] / "landing"
     lineage = {s: _clean(ward, s).group_by("source_file").len() for s in SOURCES}
+    keyed = pl.read_csv(ward[0] / "truth" / "duplicate_rows.csv")
     for row in files.filter(pl.col("rows_in").is_not_null()).iter_rows(named=True):
         source = "households" if "households extract" in (row["note"] or "") else row["source"]
         _, data = read_table(root / row["source_file"], source)
@@ -306,8 +307,9 @@ def test_rows_in_matches_rows_written(ward, files, dirt):
         )
         assert planted.height == int(row["rows_quarantined"]), row["source_file"]
         clean_rows = lineage[source].filter(pl.col("source_file") == row["source_file"])["len"].sum()
+        keyed_again = keyed.filter(pl.col("source_file") == row["source_file"]).height  # kept rows
         if "truncated" not in (row["note"] or ""):
-            assert clean_rows + planted.height == len(data), row["source_file"]
+            assert clean_rows + keyed_again + planted.height == len(data), row["source_file"]
 
 
 def test_delivered_citizen_rows_mean_what_the_clean_ward_says(ward, files, dirt):
@@ -354,8 +356,9 @@ def test_delivered_citizen_rows_mean_what_the_clean_ward_says(ward, files, dirt)
 
 
 # ------------------------------------------------------------------------------- the clean ward and truth
-def test_each_household_has_one_head_who_is_a_member(ward):
+def test_each_household_has_one_head_who_is_a_member(ward, dirt):
     citizens, households = _clean(ward, "citizens"), _clean(ward, "households")
+    unknown = dirt.filter(pl.col("kind") == "household_unknown").select("source_file", "row_number")
     heads = citizens.filter(pl.col("relation_to_head") == "Chủ hộ")
     for day in citizens["snapshot_date"].unique():
         h = households.filter(pl.col("snapshot_date") == day)
@@ -366,7 +369,11 @@ def test_each_household_has_one_head_who_is_a_member(ward):
         assert (joined["citizen_id"] == joined["head_citizen_id"]).all()
         assert joined["is_resident"].all()
         people = citizens.filter(pl.col("snapshot_date") == day)
-        assert set(people["household_id"]) <= set(h["household_id"])
+        # every person's household is in the list but the planted household_unknown rows'
+        outside = people.filter(~pl.col("household_id").is_in(h["household_id"].implode()))
+        assert outside.height > 0
+        assert outside.join(unknown, on=["source_file", "row_number"], how="anti").height == 0
+        assert people.join(unknown, on=["source_file", "row_number"], how="semi").height == outside.height
 
 
 def test_clean_people_are_plausible(ward):

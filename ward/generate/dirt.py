@@ -1,6 +1,6 @@
 """The dirt of extract-spec, planted at known rates, each occurrence logged for truth/dirt.csv.
 
-Three families. Rates are shares of a file's real rows (per file, rate × rows rounded up or down at
+Five families. Rates are shares of a file's real rows (per file, rate × rows rounded up or down at
 random by its fraction, so the rates hold in total even over small weekly files; "at least 1" where
 marked, so small wards show every kind). The rows are drawn at random; one cell gets at most one
 presentation dirt (NFD, upper case, spaces are exclusive), content dirt (tone placement, Ð) may
@@ -32,7 +32,8 @@ Recoverable (the row is kept and means exactly what the clean ward says):
 |                       | channel, status                     |                                      |
 | nationality_empty     | citizens: nationality               | 10% (means Việt Nam)                 |
 | supplement_empty      | service_records: supplement_count   | 30% of zeros (means 0)               |
-| member_count_wrong    | households: member_count            | 2% (as upstream counted; kept)       |
+| member_count_wrong    | households: member_count            | 2% (kept; differs from the persons   |
+|                       |                                     | listed: see Households below)        |
 
 Kept, but the identifier is lost (the person still counts, as a person without a usable ID):
 
@@ -40,6 +41,53 @@ Kept, but the identifier is lost (the person still counts, as a person without a
 |                       |                                     | file                                 |
 | id_missing            | citizens: citizen_id                | 0.5%, at least 1 a file              |
 | head_id_scientific    | households: head_citizen_id         | 0.3%, at least 1 a file              |
+
+Kept, and a finding: what the world sends, planted by ward/generate/world.py on the clean citizens
+snapshots (rates of the snapshot's rows; the same persons in every snapshot: living residents, not
+heads, listed in both snapshots in one household; see world.py):
+
+| death_after_extract   | citizens: date_of_death             | 0.1%, at least 1 a snapshot: a date  |
+|                       |                                     | 1..120 days after the LATEST extract |
+|                       |                                     | date (so after every file's); truth: |
+|                       |                                     | alive (date_of_death null, counted   |
+|                       |                                     | as a resident by residence type)     |
+| second_head           | citizens: relation_to_head          | 0.2% of households, at least 1 a     |
+|                       |                                     | snapshot, one a household: a member  |
+|                       |                                     | delivered as `Chủ hộ`; truth: their  |
+|                       |                                     | own relation, the real head stays    |
+| household_unknown     | citizens: household_id              | 0.1%, at least 1 a snapshot: listed  |
+|                       |                                     | under a household_id of no household |
+|                       |                                     | list; truth = the listing (the cell  |
+|                       |                                     | is as citizens_clean says), still a  |
+|                       |                                     | resident of their group              |
+| id_missing (twins)    | citizens: citizen_id                | half the twin pairs (at least 1):    |
+|                       |                                     | one twin, one snapshot (on top of    |
+|                       |                                     | the 0.5% above)                      |
+
+Kept, the same person again (not in dirt.csv: truth/duplicate_rows.csv, one row per copy, with
+source_file, row_number, person_seq, original_source_file, original_row_number, kinds):
+
+| keyed again           | citizens: an extra row of a person  | 0.5% of a file's rows, at least 2 a  |
+|                       | of the same file, typed again: one  | file (KEYED_AGAIN): after its        |
+|                       | or more of id_missing (70%),        | original; of persons without planted |
+|                       | id_lost_zeros (15%), name_typo      | marks, twins or namesakes, whose row |
+|                       | (35%: one letter of the middle or   | kept its ID. Never ID missing + name |
+|                       | given name: another tone, a         | typo + swapped date together; same   |
+|                       | confusable letter, or left out),    | sex, household, group; never equal   |
+|                       | name_no_diacritics (20%),           | to the original row (not a           |
+|                       | dob_day_month_swapped (50% where    | duplicate_row). Not a new person:    |
+|                       | day <= 12 != month), phone_missing  | no truth mart changes; rows_in       |
+|                       | (30% of phones)                     | counts them, rows_quarantined not.   |
+
+Households: member_count is what extract-spec says upstream counted, `members_listed` in
+households_clean: the DISTINCT persons (person_seq) that the clean citizens snapshot of the same date
+lists under that household_id, whatever their residence type (Tạm vắng included) and dead or alive
+(the dead still listed count). A row keyed again is the same person: it adds nobody. A
+household_unknown person is listed under the unknown id, so counts under it and NOT under the
+household they were listed in before. member_count_wrong is exactly member_count != members_listed,
+in every households snapshot. (In words a pipeline can check: per household row, the number of
+distinct persons among the kept citizens rows of the citizens snapshot with the same extract date
+that carry this household_id.) `members` = residents (Thường trú/Tạm trú, alive) pointing to it.
 
 Quarantined (extra rows that are not real persons, households or dossiers; the clean truth is
 unchanged). Junk rows fail exactly one quarantine rule of expectations/rules.yml:
@@ -68,7 +116,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from ward.generate.forms import DATE_STYLES, GROUP_STYLES, XLSX_MARK, Form, format_day, render
+from ward.generate.forms import DATE_STYLES, GROUP_STYLES, XLSX_MARK, Form, date_expr, format_day, render
 from ward.generate.reference import load_reference
 from ward.generate.rng import count_for, pick
 from ward.generate.text import CIVIL_OPEN_SYLLABLE, clean_name, old_tone, strip_diacritics
@@ -312,8 +360,36 @@ def _other_date_format(
     sheet.log(rows, "date_other_format", column)
 
 
+def _planted(sheet: Sheet, clean: pl.DataFrame) -> None:
+    """The rows the world stage marked (ward/generate/world.py), before any other dirt takes a cell."""
+    if "planted" not in clean.columns:
+        return
+    marks = clean["planted"].fill_null("")
+
+    def rows_of(kind: str) -> np.ndarray:
+        rows = np.flatnonzero(marks.str.contains(kind, literal=True).to_numpy())
+        return rows
+
+    def take(column: str, rows: np.ndarray) -> None:
+        sheet._taken.setdefault(column, np.zeros(sheet.n, bool))[rows] = True
+
+    rows = rows_of("id_missing")
+    take("citizen_id", rows)
+    sheet.edit("citizen_id", rows, lambda v: None, "id_missing")
+    rows = rows_of("second_head")
+    take("relation_to_head", rows)
+    sheet.edit("relation_to_head", rows, lambda v: "Chủ hộ", "second_head")
+    rows = rows_of("death_after_extract")
+    if len(rows):
+        days = clean[rows].select(d=date_expr("planted_death", sheet.form.date_style))["d"]
+        sheet.frame = sheet.frame.with_columns(sheet.frame["date_of_death"].scatter(rows, days))
+        sheet.log(rows, "death_after_extract", "date_of_death")
+    sheet.log(rows_of("household_unknown"), "household_unknown", "household_id")
+
+
 def dirty_citizens(sheet: Sheet, clean: pl.DataFrame) -> None:
     xlsx = sheet.form.is_xlsx
+    _planted(sheet, clean)
     _names(sheet, "full_name")
     # Identifiers: lost for good (kept rows), then lost leading zeros (recoverable).
     present = sheet.not_null("citizen_id")
@@ -474,3 +550,134 @@ def _fresh_ids(
         at = np.minimum(np.searchsorted(known, ids), len(known) - 1)
         if not (known[at] == ids).any() and len(np.unique(ids)) == len(ids):
             return [f"{v:012d}" for v in ids.tolist()]
+
+
+# ------------------------------------------------------------------------------------------ keyed again
+KEYED_AGAIN, KEYED_AGAIN_MIN = 0.005, 2  # rows of a citizens file keyed again by hand: rate, floor
+# (probability, kind) of each perturbation of a keyed-again row; at most one of each group.
+KEYED_ID = ((0.70, "id_missing"), (0.15, "id_lost_zeros"))  # else the ID as it was
+KEYED_NAME = ((0.35, "name_typo"), (0.20, "name_no_diacritics"))
+KEYED_DOB = 0.50  # dob_day_month_swapped, where the day is 1..12 and not the month
+KEYED_PHONE = 0.30  # phone_missing, where there was a phone
+TONE_CHOICES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+CONFUSED_INITIAL = {"L": "N", "N": "L", "S": "X", "X": "S", "D": "Đ", "Đ": "D", "\u00d0": "D"}
+
+
+def _retone(word: str, u: float) -> str | None:
+    """Another tone on the word's vowel (`Hùng` -> `Húng`, `Lan` -> `Lán`, `Ngọc` -> `Ngóc`)."""
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [c for c in decomposed if c in TONE_CHOICES[1:]]
+    current = tones[0] if tones else ""
+    base = "".join(c for c in decomposed if c not in TONE_CHOICES[1:])
+    vowels = [i for i, c in enumerate(base) if c.lower() in "aeiouy" and base[i - 1 : i].lower() != "q"]
+    if not vowels:
+        return None
+    marked = [i for i in vowels if base[i + 1 : i + 2] in ("\u0302", "\u0306", "\u031b")]
+    if marked:  # â ê ô ă ơ ư carry the tone
+        at = marked[-1]
+    elif len(vowels) == 1 or vowels[-1] < len(base) - 1:  # one vowel, or a closed syllable
+        at = vowels[-1]
+    else:  # an open syllable of two vowels: the first (Mái, Hóa)
+        at = vowels[-2]
+    end = at + 1  # the tone goes after the vowel's own marks (circumflex, breve, horn)
+    while end < len(base) and unicodedata.combining(base[end]):
+        end += 1
+    others = [t for t in TONE_CHOICES if t != current]
+    mark = others[min(int(u * len(others)), len(others) - 1)]
+    return unicodedata.normalize("NFC", base[:end] + mark + base[end:])
+
+
+def _drop_letter(word: str) -> str | None:
+    """A letter left out where the eye slips: `Thanh` -> `Than`, `Hoàng` -> `Hoàn`, `Khánh` -> `Kánh`."""
+    if len(word) >= 4 and word.endswith(("nh", "ng", "ch")):
+        return word[:-1]
+    if len(word) >= 4 and word[1:2] == "h" and word[0] in "TKNGPC":
+        return word[0] + word[2:]
+    return None
+
+
+def _substitute(word: str) -> str | None:
+    """A confusable letter: `Lan` -> `Nan`, `Sơn` -> `Xơn`, `Dũng` -> `Đũng`, `Vi` -> `Vy`."""
+    if word[:1] in CONFUSED_INITIAL:
+        return CONFUSED_INITIAL[word[0]] + word[1:]
+    if len(word) >= 2 and word[-1] in "iy" and word[-2].lower() not in "aeiouyăâêôơư":
+        return word[:-1] + ("y" if word[-1] == "i" else "i")
+    return None
+
+
+def name_typo(raw: str, rng: np.random.Generator) -> str:
+    """One letter of the middle or given name substituted (another tone, a confusable letter) or
+    left out; Vietnamese-looking, the surname untouched."""
+    words = raw.split(" ")
+    for _ in range(20):
+        at = 1 + int(rng.integers(len(words) - 1))
+        word, u = words[at], float(rng.random())
+        new = (
+            _retone(word, rng.random()) if u < 0.45 else _substitute(word) if u < 0.7 else _drop_letter(word)
+        )
+        if new and new != word:
+            return " ".join([*words[:at], new, *words[at + 1 :]])
+    words[-1] = _retone(words[-1], 0.5) or words[-1] + "h"
+    return " ".join(words)
+
+
+def keyed_again(
+    clean: pl.DataFrame, form: Form, rng: np.random.Generator, count: int, eligible: np.ndarray
+) -> tuple[pl.DataFrame, np.ndarray, list[str]]:
+    """Rows keyed again by hand: for `count` eligible clean rows, a copy in the file's form with one
+    or more of the KEYED_* perturbations, never all three of ID missing, name typo and day/month
+    swapped. Returns the rendered copies, the clean rows they copy and their `;`-joined kinds."""
+    rows = pick(rng, eligible, count)
+    if not len(rows):
+        return render("citizens", clean.head(0), form, rng), rows, []
+    copy = clean[rows]
+    ids, raw = copy["citizen_id"].to_list(), copy["raw_name"].to_list()
+    dob, phone = copy["date_of_birth"].to_list(), copy["phone"].to_list()
+    exact = (copy["date_of_birth_precision"] == "day").to_list()
+    day = copy["snapshot_date"][0]
+    kinds: list[list[str]] = []
+    for i in range(len(rows)):
+        u = rng.random(4)
+        chosen = []
+        if u[0] < KEYED_ID[0][0]:
+            chosen.append("id_missing")
+        elif u[0] < KEYED_ID[0][0] + KEYED_ID[1][0] and ids[i].startswith("0"):
+            chosen.append("id_lost_zeros")
+        if u[1] < KEYED_NAME[0][0]:
+            chosen.append("name_typo")
+        elif u[1] < KEYED_NAME[0][0] + KEYED_NAME[1][0] and strip_diacritics(raw[i]) != raw[i]:
+            chosen.append("name_no_diacritics")
+        d = dob[i]
+        swappable = exact[i] and d.day <= 12 and d.day != d.month
+        if u[2] < KEYED_DOB and swappable and d.replace(month=d.day, day=d.month) <= day:
+            chosen.append("dob_day_month_swapped")
+        if u[3] < KEYED_PHONE and phone[i] is not None:
+            chosen.append("phone_missing")
+        if {"id_missing", "name_typo", "dob_day_month_swapped"} <= set(chosen):
+            chosen.remove(("name_typo", "dob_day_month_swapped")[int(rng.integers(2))])
+        if not chosen:
+            chosen.append("id_missing")
+        kinds.append(chosen)
+        if "id_missing" in chosen:
+            ids[i] = None
+        if "name_typo" in chosen:
+            raw[i] = name_typo(raw[i], rng)
+        elif "name_no_diacritics" in chosen:
+            raw[i] = strip_diacritics(raw[i])
+        if "dob_day_month_swapped" in chosen:
+            dob[i] = d.replace(month=d.day, day=d.month)
+        if "phone_missing" in chosen:
+            phone[i] = None
+    copy = copy.with_columns(
+        citizen_id=pl.Series(ids, dtype=pl.String),
+        raw_name=pl.Series(raw, dtype=pl.String),
+        date_of_birth=pl.Series(dob, dtype=pl.Date),
+        phone=pl.Series(phone, dtype=pl.String),
+    )
+    cells = render("citizens", copy, form, rng)
+    lost = [i for i, k in enumerate(kinds) if "id_lost_zeros" in k]
+    if lost:
+        values = cells["citizen_id"].gather(lost).to_list()
+        new = [lost_zeros(v, form.is_xlsx) for v in values]
+        cells = cells.with_columns(cells["citizen_id"].scatter(lost, pl.Series(new, dtype=pl.String)))
+    return cells, rows, [";".join(k) for k in kinds]

@@ -22,6 +22,8 @@ from ward.generate.dirt import (
     DUPLICATE_ROWS,
     HOUSEHOLD_JUNK_KINDS,
     HOUSEHOLD_JUNK_RATE,
+    KEYED_AGAIN,
+    KEYED_AGAIN_MIN,
     SERVICE_JUNK_KINDS,
     SERVICE_JUNK_RATE,
 )
@@ -215,6 +217,7 @@ def write_citizens(
                 day,
                 duplicates=int(dups[p]),
                 junk=junk[p],
+                keyed=max(KEYED_AGAIN_MIN, round(KEYED_AGAIN * rows.height)),
                 has_date=not no_date,
                 note="no date in the name: the extract date is the file's mtime" if no_date else "",
             )

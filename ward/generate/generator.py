@@ -12,7 +12,14 @@ from ward.generate.dossiers import build_dossiers, extract_dates
 from ward.generate.extracts import write_bad_files, write_citizens, write_households, write_service_records
 from ward.generate.landing import LINEAGE_KEYS, Landing
 from ward.generate.population import build_ward, citizens_snapshot, households_snapshot
-from ward.generate.truth import population_by_group, population_change, residence_events, service_kpis
+from ward.generate.truth import (
+    namesakes,
+    population_by_group,
+    population_change,
+    residence_events,
+    service_kpis,
+)
+from ward.generate.world import plant_world
 from ward.generate.writers import set_mtime
 from ward.settings import SOURCES
 
@@ -53,7 +60,13 @@ def generate_ward(
 ) -> GenerateSummary:
     """Write `out_dir/landing/{citizens,households,service_records}/` and `out_dir/truth/`.
 
-    Same arguments, same bytes. Refuses to write into a landing folder that already holds files."""
+    Same arguments, same bytes. Refuses to write into a landing folder that already holds files.
+
+    truth/: {citizens,households,service_records}_clean.parquet (the clean rows with their lineage),
+    files.csv, dirt.csv (ward/generate/dirt.py), duplicate_rows.csv (citizens rows keyed again: the
+    same person a second time in one file), twins.csv and namesakes.csv (pairs of different persons
+    that look alike), mart_population_by_group.csv, mart_service_kpis.csv, residence_events.csv,
+    mart_population_change.csv (ward/generate/truth.py)."""
     out_dir = Path(out_dir)
     landing_dir, truth_dir = out_dir / "landing", out_dir / "truth"
     if landing_dir.exists() and any(p.is_file() for p in landing_dir.rglob("*")):
@@ -64,12 +77,13 @@ def generate_ward(
 
     ward = build_ward(people, groups, seed, start)
     snapshot_dates = ward.snapshot_dates
-    citizens = [citizens_snapshot(ward, k) for k in (1, 2)]
+    citizens = plant_world(ward, [citizens_snapshot(ward, k) for k in (1, 2)], seed)
     households = [households_snapshot(ward, k, citizens[k - 1], seed) for k in (1, 2)]
     versions = build_dossiers(ward, people, seed)
     weeks = extract_dates(snapshot_dates[1])
     landing = Landing(landing_dir, seed, ward.persons["citizen_id"])
     groups_used = ward.groups
+    twins = pl.DataFrame(ward.twins, schema=["person_seq_a", "person_seq_b"], orient="row")
     del ward  # the snapshots hold all that is needed from here on
 
     citizen_files = write_citizens(landing, citizens, groups_used, seed)
@@ -91,6 +105,9 @@ def generate_ward(
     events.write_csv(truth_dir / "residence_events.csv")
     population_change(events, citizens_all).write_csv(truth_dir / "mart_population_change.csv")
     files.write_csv(truth_dir / "files.csv")
+    landing.keyed_again_frame().write_csv(truth_dir / "duplicate_rows.csv")
+    twins.sort("person_seq_a").write_csv(truth_dir / "twins.csv")
+    namesakes(citizens_all).write_csv(truth_dir / "namesakes.csv")
     dirt = landing.dirt_frame()
     dirt.write_csv(truth_dir / "dirt.csv")
     id_delivered = (
@@ -107,7 +124,7 @@ def generate_ward(
     n_people = citizens_all.filter(pl.col("snapshot_date") == snapshot_dates[0]).height
     n_dossiers, n_versions = versions["record_id"].n_unique(), versions.height
     for source, frame, drop in (
-        ("citizens", citizens_all, ["raw_name"]),  # in (snapshot_date, person_seq) order
+        ("citizens", citizens_all, ["raw_name", "planted", "planted_death"]),  # (snapshot_date, person_seq)
         ("households", households_all, ["head_raw_name"]),  # in (snapshot_date, household_id) order
         (
             "service_records",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ward.generate.dirt import DIRTY, JUNK_COLUMNS, Sheet, junk_rows
+from ward.generate.dirt import DIRTY, JUNK_COLUMNS, Sheet, junk_rows, keyed_again
 from ward.generate.forms import EXTRA_NOTE_SHARE, EXTRA_NOTES, Form, columns_for, headers_for, render
 from ward.generate.rng import pick, stream
 from ward.generate.writers import (
@@ -71,6 +71,7 @@ class Landing:
         self.records: list[FileRecord] = []
         self.dirt: list[pl.DataFrame] = []
         self.lineage: dict[str, list[pl.DataFrame]] = {s: [] for s in SOURCES}
+        self.keyed_again: list[pl.DataFrame] = []
         self._written = 0
 
     # ------------------------------------------------------------------------------ bookkeeping
@@ -140,6 +141,7 @@ class Landing:
         *,
         duplicates: int = 0,
         junk: list[str] | None = None,
+        keyed: int = 0,
         has_date: bool = True,
         folder: str | None = None,
         dirty: bool = True,
@@ -164,17 +166,34 @@ class Landing:
         junk = junk or []
         dup_of = pick(rng, np.ones(n, bool), duplicates)
         extra = junk_rows(source, clean, form, junk, rng, self.known_ids)
+        # Rows keyed again by hand (citizens): kept rows of persons already in the file.
+        krng = stream(self.seed, f"keyed-again:{source_file}")
+        copies, copy_of, copy_kinds = frame.head(0), np.empty(0, np.int64), []
+        if source == "citizens" and dirty and keyed:
+            eligible = ~sheet._taken.get("citizen_id", np.zeros(n, bool))
+            if "planted" in clean.columns:
+                eligible &= clean["planted"].is_null().to_numpy()
+            copies, copy_of, copy_kinds = keyed_again(clean, form, krng, keyed, eligible)
         if form.extra_column:
             extra = extra.with_columns(__extra=pl.lit(None, dtype=pl.String))
+            if "__extra" not in copies.columns:
+                copies = copies.with_columns(__extra=pl.lit(None, dtype=pl.String))
         keys = np.concatenate(
             [
                 np.arange(n, dtype=float),
                 dup_of + rng.uniform(0.5, 30.0, len(dup_of)),
+                copy_of + krng.uniform(0.5, 30.0, len(copy_of)),
                 rng.uniform(-0.5, n, len(junk)),
             ]
         )
         order = np.argsort(keys, kind="stable")
-        final = pl.concat([frame, frame[dup_of], extra.select(frame.columns)], how="vertical")[order]
+        final = pl.concat(
+            [frame, frame[dup_of], copies.select(frame.columns), extra.select(frame.columns)], how="vertical"
+        )
+        for i, j in enumerate(copy_of.tolist()):  # a copy keyed again is never the row itself
+            if final.row(n + len(dup_of) + i) == final.row(j):
+                raise AssertionError(f"{source_file}: a row keyed again equals row {j}")
+        final = final[order]
         row_number = np.empty(len(order), dtype=np.int64)
         row_number[order] = np.arange(1, len(order) + 1)
 
@@ -194,10 +213,22 @@ class Landing:
             for rows, kind, column in zip(sheet.log_rows, sheet.log_kinds, sheet.log_columns, strict=True):
                 self._log(source_file, row_number[rows], kind, column)
             self._log(source_file, row_number[n : n + len(dup_of)], "duplicate_row", "*")
+            at = n + len(dup_of) + len(copy_of)
             for j, kind in enumerate(junk):
                 column = JUNK_COLUMNS[kind]
-                self._log(
-                    source_file, row_number[n + len(dup_of) + j : n + len(dup_of) + j + 1], kind, column
+                self._log(source_file, row_number[at + j : at + j + 1], kind, column)
+            if len(copy_of):
+                self.keyed_again.append(
+                    pl.DataFrame(
+                        {
+                            "source_file": source_file,
+                            "row_number": row_number[n + len(dup_of) : at],
+                            "person_seq": clean["person_seq"].gather(copy_of).cast(pl.Int64),
+                            "original_source_file": source_file,
+                            "original_row_number": row_number[copy_of],
+                            "kinds": pl.Series(copy_kinds, dtype=pl.String),
+                        }
+                    )
                 )
             self.lineage[source].append(
                 clean.select(LINEAGE_KEYS[source]).with_columns(
@@ -316,6 +347,12 @@ class Landing:
             )
         return pl.concat(self.dirt).sort("source_file", "row_number", "kind", "column")
 
+    def keyed_again_frame(self) -> pl.DataFrame:
+        """truth/duplicate_rows.csv: every citizens row keyed again, with the row it repeats."""
+        if not self.keyed_again:
+            return pl.DataFrame(schema=_KEYED_AGAIN_SCHEMA)
+        return pl.concat(self.keyed_again).select(list(_KEYED_AGAIN_SCHEMA)).sort("source_file", "row_number")
+
     def lineage_of(self, source: str) -> pl.DataFrame:
         return pl.concat(self.lineage[source])
 
@@ -334,4 +371,13 @@ _FILES_SCHEMA = {
     "header_row": pl.Int64,
     "form": pl.String,
     "note": pl.String,
+}
+
+_KEYED_AGAIN_SCHEMA = {
+    "source_file": pl.String,
+    "row_number": pl.Int64,
+    "person_seq": pl.Int64,
+    "original_source_file": pl.String,
+    "original_row_number": pl.Int64,
+    "kinds": pl.String,
 }

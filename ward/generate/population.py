@@ -11,7 +11,16 @@ snapshot 2 = snapshot 1 + births + people moving in (new households and single p
              people changing household and a few changing residence type.
 
 Heads never die, move, change household or become Tạm vắng, so every household of a snapshot has
-exactly one head who is a member. Vectorised with numpy/polars: no per-person Python loop.
+exactly one head who is a member. Vectorised with numpy/polars: no per-person Python loop (but for
+the few planted pairs below).
+
+Planted pairs of different persons that look alike (both persons listed in every snapshot, no event):
+- twins (`Ward.twins`, truth/twins.csv): two children (Con) of one household with the same surname,
+  birth date (day precision), sex and residence type, and given names that differ even without
+  diacritics (`Hùng`/`Hưng` never); TWIN_PAIRS of the persons as pairs, at least 3 pairs;
+- namesakes (`Ward.namesakes`, planted; truth/namesakes.csv lists these and every chance pair): two
+  persons of one residential group with the same full name and sex, in different households, born
+  on different days; NAMESAKE_PAIRS of the persons as pairs, at least 3 pairs.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from ward.generate.reference import (
     load_reference,
 )
 from ward.generate.rng import count_for, pick, stream, weighted_pick
-from ward.generate.text import clean_name
+from ward.generate.text import clean_name, strip_diacritics
 from ward.settings import WARD_CODE
 from ward.sources import HOUSEHOLD_TYPES, MARITAL_STATUSES, RELATIONS
 
@@ -58,6 +67,9 @@ MONTHLY_DEATHS, MONTHLY_BIRTHS = 0.0006, 0.0011
 MOVING_OUT_HOUSEHOLDS, ARRIVING_HOUSEHOLDS = 0.004, 0.005
 MOVING_OUT_PERSONS, JOINING_PERSONS, CHANGING_HOUSEHOLD, CHANGING_RESIDENCE = 0.002, 0.001, 0.001, 0.002
 OLDEST_BIRTH = date(1925, 1, 1)
+TWIN_PAIRS, NAMESAKE_PAIRS = 0.003, 0.001  # pairs per person of snapshot 1 (at least 3 of each)
+# Relations whose surname no one else in the household takes (a namesake's surname may change).
+OWN_SURNAME = (VO, CON_DAU, CON_RE, KHAC, ME, BA, ONG)
 
 
 def add_months(day: date, months: int) -> date:
@@ -76,6 +88,8 @@ class Ward:
     persons: pl.DataFrame  # one row per person ever listed, state per snapshot (suffix _1, _2)
     households: pl.DataFrame  # one row per household ever listed
     groups: list[int]
+    twins: np.ndarray  # (k, 2) person_seq of planted twin pairs
+    namesakes: np.ndarray  # (k, 2) person_seq of planted namesake pairs
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -383,9 +397,22 @@ def build_ward(people: int, groups: int, seed: int, start: date) -> Ward:
     joiner = np.concatenate([joiner, np.zeros(n_b, bool)])
     n = len(hh)
 
+    # Twins: a second child (Con) of a household made the twin of a first one (both listed in both
+    # snapshots with no event). The draws come from their own stream: the rest of the ward is as before.
+    n0 = len(changed)  # persons before the births
+    stable = np.zeros(n, bool)
+    stable[:n0] = ~changed & in1[:n0] & in2[:n0] & (hh2[:n0] == hh[:n0]) & (dod[:n0] < 0)
+    twins = _twin_pairs(stream(seed, "twins"), stable & (rel == CON), hh, count_for(TWIN_PAIRS, people, 3))
+    a, b = twins[:, 0], twins[:, 1]
+    dob[b], age[b], female[b], surname[b] = dob[a], age[a], female[a], surname[a]
+    rt1[b], rt2[b] = rt1[a], rt2[a]
+    twin = np.zeros(n, bool)
+    twin[twins.ravel()] = True
+
     # Partial birth dates: the clean date is the first day of the period.
     precision = np.zeros(n, dtype=np.int64)  # 0 day, 1 month, 2 year
     partial = (rng.random(n) < np.where(age >= 70, PARTIAL_DOB_ELDERLY, PARTIAL_DOB_OTHERS)) & ~born
+    partial &= ~twin
     year_only = partial & (rng.random(n) < 0.6)
     month_only = partial & ~year_only
     dob_dt = dob.astype("datetime64[D]")
@@ -405,6 +432,7 @@ def build_ward(people: int, groups: int, seed: int, start: date) -> Ward:
         rng.choice(len(ref.province_codes), size=n, p=p_home),
     )  # index into ref.province_codes
     province[born] = ref.province_codes.index("031")
+    province[twins[:, 1]] = province[twins[:, 0]]  # twins were registered at one birth place
     province_code = np.asarray(ref.province_codes, dtype=np.int64)[province]
     citizen_id = _unique_ids(rng, province_code, birth_year, female)
 
@@ -418,12 +446,26 @@ def build_ward(people: int, groups: int, seed: int, start: date) -> Ward:
 
     given_m = rng.integers(0, len(ref.given_male), n)
     given_f = rng.integers(0, len(ref.given_female), n)
+    _distinct_twin_names(stream(seed, "twin-names"), twins, female, given_m, given_f, ref)
     given = (
         pl.Series(ref.given_female)
         .gather(given_f)
         .zip_with(pl.Series(female), pl.Series(ref.given_male).gather(given_m))
     )
     raw_name = pl.Series(ref.surnames).gather(surname) + " " + given
+    group_of = households["residential_group_no"].to_numpy()[hh]
+    namesakes = _namesake_pairs(
+        stream(seed, "namesakes"),
+        stable & ~twin,
+        np.isin(rel, OWN_SURNAME),
+        hh,
+        group_of,
+        female,
+        dob,
+        count_for(NAMESAKE_PAIRS, people, 3),
+    )
+    if len(namesakes):
+        raw_name = raw_name.scatter(namesakes[:, 1], raw_name.gather(namesakes[:, 0]))
     has_spouse = np.zeros(n_h, bool)
     has_spouse[hh[np.isin(rel, [VO, CHONG])]] = True
     marital = _marital(rng, rel, age, has_spouse[hh])
@@ -481,7 +523,75 @@ def build_ward(people: int, groups: int, seed: int, start: date) -> Ward:
         in_1=pl.Series(~arriving),
         in_2=pl.Series(~moving_out_h),
     )
-    return Ward(snapshot_dates=(start, second), persons=persons, households=households, groups=group_numbers)
+    return Ward(
+        snapshot_dates=(start, second),
+        persons=persons,
+        households=households,
+        groups=group_numbers,
+        twins=twins,
+        namesakes=namesakes,
+    )
+
+
+def _twin_pairs(rng: np.random.Generator, eligible: np.ndarray, hh: np.ndarray, count: int) -> np.ndarray:
+    """`count` pairs (first, second) of eligible persons of one household, one pair per household."""
+    idx = np.flatnonzero(eligible)
+    _, first, sizes = np.unique(hh[idx], return_index=True, return_counts=True)
+    candidates = np.flatnonzero(sizes >= 2)
+    chosen = pick(rng, candidates, count)
+    pairs = []
+    for c in chosen.tolist():
+        members = idx[first[c] : first[c] + sizes[c]]
+        pair = np.sort(rng.choice(members, size=2, replace=False))
+        pairs.append(pair)
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def _folded_given(name: str) -> str:
+    return strip_diacritics(name.split(" ")[-1]).lower()
+
+
+def _distinct_twin_names(
+    rng: np.random.Generator,
+    twins: np.ndarray,
+    female: np.ndarray,
+    given_m: np.ndarray,
+    given_f: np.ndarray,
+    ref: Reference,
+) -> None:
+    """Redraw the second twin's given name until it differs from the first's, diacritics aside."""
+    for a, b in twins.tolist():
+        names, index = (ref.given_female, given_f) if female[a] else (ref.given_male, given_m)
+        while _folded_given(names[index[b]]) == _folded_given(names[index[a]]):
+            index[b] = rng.integers(len(names))
+
+
+def _namesake_pairs(
+    rng: np.random.Generator,
+    stable: np.ndarray,
+    own_surname: np.ndarray,
+    hh: np.ndarray,
+    group: np.ndarray,
+    female: np.ndarray,
+    dob: np.ndarray,
+    count: int,
+) -> np.ndarray:
+    """`count` pairs (a, b): b (whose surname nobody inherits) will take a's full name; same group and
+    sex, another household, another birth date; every person in at most one pair."""
+    used = np.zeros(len(hh), bool)
+    pairs = []
+    for b in rng.permutation(np.flatnonzero(stable & own_surname)).tolist():
+        if len(pairs) == count:
+            break
+        if used[b]:
+            continue
+        match = stable & ~used & (group == group[b]) & (female == female[b]) & (hh != hh[b]) & (dob != dob[b])
+        if not match.any():
+            continue
+        a = int(rng.choice(np.flatnonzero(match)))
+        used[[a, b]] = True
+        pairs.append((a, b))
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def _mapped(series: pl.Series, fn) -> pl.Series:
@@ -587,10 +697,21 @@ def citizens_snapshot(ward: Ward, k: int) -> pl.DataFrame:
 
 
 def households_snapshot(ward: Ward, k: int, citizens: pl.DataFrame, seed: int) -> pl.DataFrame:
-    """The clean rows of households snapshot k: one per household, with its head and its members."""
+    """The clean rows of households snapshot k: one per household, with its head and its members.
+
+    `members_listed` is what extract-spec calls member_count: the distinct persons the citizens
+    snapshot of the same date lists under the household_id, whatever their residence type (Tạm vắng
+    members included), the dead still listed included; a person listed under a household_id that is
+    not in this list (dirt kind household_unknown) counts under that id, not under their former one.
+    `member_count` is delivered equal to it but on the 2% `member_count_wrong` rows.
+    `members` is what dim_household calls members: the residents (Thường trú or Tạm trú, alive on the
+    date) whose household_id points to it."""
     day = ward.snapshot_dates[k - 1]
     rng = stream(seed, f"households-{k}")
-    members = citizens.filter(pl.col("is_resident")).group_by("household_id").agg(members=pl.len())
+    members = citizens.group_by("household_id").agg(
+        members=pl.col("person_seq").filter(pl.col("is_resident")).n_unique(),
+        members_listed=pl.col("person_seq").n_unique(),
+    )
     heads = citizens.filter(pl.col("relation_to_head") == "Chủ hộ").select(
         "household_id", head_citizen_id="citizen_id", head_name="full_name", head_raw_name="raw_name"
     )
@@ -598,13 +719,14 @@ def households_snapshot(ward: Ward, k: int, citizens: pl.DataFrame, seed: int) -
         ward.households.filter(pl.col(f"in_{k}"))
         .join(heads, on="household_id", how="left", maintain_order="left")
         .join(members, on="household_id", how="left", maintain_order="left")
-        .with_columns(pl.col("members").fill_null(0).cast(pl.Int64))
+        .with_columns(pl.col("members", "members_listed").fill_null(0).cast(pl.Int64))
     )
     n = frame.height
     wrong = pick(rng, np.ones(n, bool), count_for(0.02, n))
-    reported = frame["members"].to_numpy().copy()
+    listed = frame["members_listed"].to_numpy()
+    reported = listed.copy()
     reported[wrong] = np.maximum(1, reported[wrong] + rng.choice([-2, -1, 1, 2], len(wrong)))
-    same = reported[wrong] == frame["members"].to_numpy()[wrong]
+    same = reported[wrong] == listed[wrong]
     reported[wrong[same]] += 1
     updated = _days(day) - rng.integers(0, 700, n)
     return frame.select(
@@ -617,7 +739,8 @@ def households_snapshot(ward: Ward, k: int, citizens: pl.DataFrame, seed: int) -
         "residential_group_no",
         member_count=pl.Series(reported, dtype=pl.Int64),
         members="members",
-        member_count_wrong=pl.Series(np.isin(np.arange(n), wrong)),
+        members_listed="members_listed",
+        member_count_wrong=pl.Series(reported != listed),
         household_type="household_type",
         updated_at=_to_date(updated),
     )

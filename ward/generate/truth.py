@@ -29,6 +29,10 @@ set now, not before; dated by it), household_change and residence_type_change (t
 the last four dated by the later snapshot date, not exact. Groups are the later snapshot's but for
 move_out.
 
+namesakes: every pair of different persons listed in one citizens snapshot in the same residential
+group with the same (clean) full name and sex: the planted pairs (different households and birth
+dates) and any the draw of names made by chance; person_seq_a < person_seq_b, each pair once.
+
 mart_population_change: those events counted by month of event date per group (groups of any
 citizens snapshot) and for the ward; every month from the first snapshot's month to the latest's
 (stretched to any event outside); net_change = births + moves_in - deaths - moves_out.
@@ -308,4 +312,15 @@ def population_change(events: pl.DataFrame, citizens: pl.DataFrame) -> pl.DataFr
         )
         .select(CHANGE_COLUMNS)
         .sort("month", "residential_group_no", nulls_last=True)
+    )
+
+
+def namesakes(citizens: pl.DataFrame) -> pl.DataFrame:
+    keys = ["snapshot_date", "residential_group_no", "full_name", "sex"]
+    people = citizens.select(*keys, "person_seq")
+    pairs = people.join(people, on=keys, suffix="_b").filter(pl.col("person_seq") < pl.col("person_seq_b"))
+    return (
+        pairs.select(person_seq_a="person_seq", person_seq_b="person_seq_b")
+        .unique()
+        .sort("person_seq_a", "person_seq_b")
     )
