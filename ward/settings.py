@@ -7,8 +7,10 @@ temporary folder without touching os.environ.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, get_args, get_type_hints
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -22,12 +24,20 @@ SOURCES = ("citizens", "households", "service_records")
 ENV_DATA_DIR = "WARD_DATA_DIR"
 ENV_SHARED_KEY = "WARD_SHARED_EXPORT_KEY"
 ENV_UI_PORT = "WARD_UI_PORT"
+ENV_READERS_GROUP = "WARD_READERS_GROUP"  # optional: a group that may read the personal files
 ENV_FRESHNESS_DAYS = {
     "citizens": "WARD_FRESHNESS_CITIZENS_DAYS",
     "service_records": "WARD_FRESHNESS_SERVICE_RECORDS_DAYS",
 }
 DEFAULT_FRESHNESS_DAYS = {"citizens": 35, "service_records": 2}
 MIN_SHARED_KEY_LENGTH = 16
+# Settings fields that hold secrets, with their variable: they reach Dagster resources as
+# dg.EnvVar(name), never as a value (its UI and GraphQL API show resource config to anyone).
+SECRET_FIELDS = {"shared_export_key": ENV_SHARED_KEY}
+
+
+class SettingsError(ValueError):
+    """A variable of the environment holds a value the platform refuses (the message says which)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,18 @@ class Settings:
     ui_port: int = 3000
     # How old the latest extract of a source may be before its freshness check warns (days).
     freshness_days: tuple[tuple[str, int], ...] = tuple(DEFAULT_FRESHNESS_DAYS.items())
+    # Personal files are owner-only (0600/0700); with a group, 0640/0750 and owned by it.
+    readers_group: str | None = None
+
+    def __post_init__(self) -> None:
+        key = self.shared_export_key
+        if key is not None and len("".join(key.split())) < MIN_SHARED_KEY_LENGTH:
+            raise SettingsError(
+                f"{ENV_SHARED_KEY} is refused: it needs at least {MIN_SHARED_KEY_LENGTH} characters "
+                f"other than spaces, it has {len(''.join(key.split()))}. Generate one with "
+                "`python3 -c 'import secrets; print(secrets.token_hex(32))'`, or unset it to leave "
+                "the shared tier unwritten."
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -52,7 +74,22 @@ class Settings:
             shared_export_key=key,
             ui_port=int(env.get(ENV_UI_PORT, 3000)),
             freshness_days=freshness,
+            readers_group=(env.get(ENV_READERS_GROUP) or "").strip() or None,
         )
+
+    # Handing the settings to Dagster resources -----------------------------------------------
+    def public_values(self) -> dict[str, Any]:
+        """Every field but the secrets, as plain JSON values (the config of a Dagster resource).
+
+        Settings.from_public_values(public_values(), **secrets) gives back the same Settings, field
+        for field: a field added here reaches every step without touching the resource.
+        """
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in SECRET_FIELDS}
+
+    @classmethod
+    def from_public_values(cls, values: Mapping[str, Any], **secrets: str | None) -> Settings:
+        hints = get_type_hints(cls)
+        return cls(**{name: _typed(hints[name], value) for name, value in values.items()}, **secrets)
 
     # Inputs -------------------------------------------------------------------------------
     @property
@@ -120,3 +157,22 @@ class Settings:
             "WARD_REFERENCE_DIR": str(REFERENCE_DIR),
             "WARD_BUILD_DB": str(self.build_db_path),
         }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """A JSON value back as the field's type: paths as Path, lists as tuples."""
+    if value is None:
+        return None
+    if hint is Path or Path in get_args(hint):
+        return Path(value)
+    if isinstance(value, list):
+        return tuple(_typed(None, v) for v in value)
+    return value

@@ -499,9 +499,11 @@ def test_redelivery_is_a_no_op_and_landing_is_never_touched(settings):
 def test_an_unchanged_file_is_not_read_again_but_a_replaced_one_is(settings, monkeypatch):
     path = drop(settings, "citizens/ds_2026-10-01.csv", csv_text(table()).encode())
     ingest_landing(settings, now=NOW)
+    import ward.ingest.load as load
+
     read = []
-    original = Path.read_bytes
-    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or original(self))
+    original = load.read_regular
+    monkeypatch.setattr(load, "read_regular", lambda path: read.append(path.name) or original(path))
     assert {f.status for f in ingest_landing(settings, now=NOW).files} == {"known"}
     assert read == []  # same path, size and mtime as recorded: not hashed again
     replaced = csv_text(table()).encode().replace(b"a", b"e", 1)  # same size, other bytes, later mtime
@@ -681,12 +683,16 @@ def test_one_bad_file_never_stops_the_others_and_odd_files_are_reported(settings
     drop(settings, "e.csv", b"x")
     report = ingest_landing(settings, now=NOW)
     statuses = {f.source_file: f.status for f in report.files}
+    # A hidden file and a sub-folder of a source folder are recorded as rejected (not read, not
+    # descended into); a folder outside the source folders is reported as one skipped entry.
     assert statuses == {
-        "citizens/a_bad.xlsx": "rejected", "citizens/b_good.csv": "loaded", "citizens/old/c.csv": "skipped",
-        "misc/d.csv": "skipped", "e.csv": "skipped",
+        "citizens/a_bad.xlsx": "rejected", "citizens/b_good.csv": "loaded", "citizens/old": "rejected",
+        "citizens/.hidden.csv": "rejected", "misc": "skipped", "e.csv": "skipped",
     }  # fmt: skip
-    assert report.totals["rows_in"] == 3 and report.totals["skipped"] == 3
-    assert set(read_ledger(settings)["source_file"]) == {"citizens/a_bad.xlsx", "citizens/b_good.csv"}
+    assert report.totals["rows_in"] == 3 and report.totals["skipped"] == 2
+    assert set(read_ledger(settings)["source_file"]) == {
+        "citizens/a_bad.xlsx", "citizens/b_good.csv", "citizens/old", "citizens/.hidden.csv",
+    }  # fmt: skip
 
 
 def test_reasons_and_report_never_quote_cells(settings):

@@ -10,6 +10,7 @@ import time
 
 import dagster as dg
 from rich.console import Console
+from rich.markup import escape
 
 _STEP_LABELS = {
     "landing_extracts": "ingest landing files",
@@ -35,22 +36,24 @@ class _ProgressHandler(logging.Handler):
         event = meta.get("dagster_event")
         if event is None:
             if record.levelno >= logging.WARNING:
-                self.console.print(f"  [yellow]! {meta.get('orig_message', record.getMessage())}")
+                # Messages name files: `[bold]x[/bold].csv` is printed as written, not as markup.
+                message = str(meta.get("orig_message", record.getMessage()))
+                self.console.print(f"  [yellow]! {escape(message)}")
             return
         step = event.step_key or ""
         label = _STEP_LABELS.get(step, step)
         kind = event.event_type_value
         if kind == "STEP_START":
             self.started[step] = time.perf_counter()
-            self.console.print(f"[cyan]▶[/] {label} …")
+            self.console.print(f"[cyan]▶[/] {escape(label)} …")
         elif kind == "STEP_SUCCESS":
             took = time.perf_counter() - self.started.get(step, time.perf_counter())
-            self.console.print(f"[green]✔[/] {label} ({took:.1f} s)")
+            self.console.print(f"[green]✔[/] {escape(label)} ({took:.1f} s)")
         elif kind == "STEP_FAILURE":
             self.failed_steps.append(step)
             error = event.step_failure_data.error if event.step_failure_data else None
             message = error.message.strip().splitlines()[0] if error else ""
-            self.console.print(f"[red]✖ {label} failed[/]: {message}")
+            self.console.print(f"[red]✖ {escape(label)} failed[/]: {escape(message)}")
 
 
 def progress_logger(console: Console) -> tuple[dg.LoggerDefinition, _ProgressHandler]:

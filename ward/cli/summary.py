@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 HEADLINES = {
@@ -35,7 +36,7 @@ def headline_figures(warehouse: Path) -> dict[str, int | None]:
 def print_summary(console: Console, figures: dict[str, int | None], places: dict[str, str]) -> None:
     table = Table(title="Phù Liễn ward — run summary", show_header=False)
     for label, value in figures.items():
-        table.add_row(label, "—" if value is None else f"{value:,}")
+        table.add_row(escape(label), "—" if value is None else f"{value:,}")
     console.print(table)
     for label, place in places.items():
-        console.print(f"[bold]{label}:[/] {place}")
+        console.print(f"[bold]{escape(label)}:[/] {escape(str(place))}")  # paths may hold [...]

@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ward.ingest.permissions import make_private
+
 # Rows of a group: a row's group is the residential group it names, once cleaned.
 WORKLIST_SQL = """
 with located as (
@@ -49,7 +51,7 @@ def group_worklist(warehouse: Path, group: int) -> pl.DataFrame:
         return con.sql(WORKLIST_SQL, params=[group]).pl()
 
 
-def write_worklist(warehouse: Path, group: int, xlsx: Path) -> int:
+def write_worklist(warehouse: Path, group: int, xlsx: Path, readers_group: str | None = None) -> int:
     frame = group_worklist(warehouse, group)
     xlsx.parent.mkdir(parents=True, exist_ok=True)
     frame.write_excel(
@@ -59,4 +61,5 @@ def write_worklist(warehouse: Path, group: int, xlsx: Path) -> int:
         header_format={"bold": True, "bg_color": "#DDEBF7"},
         freeze_panes=(1, 0),
     )
+    make_private(xlsx, readers_group)  # names and IDs: 0600 (0640 with the readers group)
     return frame.height

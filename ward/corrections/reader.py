@@ -11,7 +11,10 @@ from pathlib import Path
 
 import polars as pl
 
+from ward.ingest.entries import read_regular
 from ward.ingest.headers import normalise_header
+from ward.ingest.rejections import Rejection
+from ward.ingest.xlsx_reader import check_unpacked_size
 
 # The worklist's headers (ward/cli/worklist.py) → our names.
 HEADERS = {
@@ -40,12 +43,24 @@ class UnreadableCorrections(ValueError):
 def read_corrections(path: Path) -> pl.DataFrame:
     """The filled lines of a corrections file, every cell as text, with `corrections_row` (1 = the
     first line under the header) so the audit can point back to the steward's line."""
+    data = read_regular(path)
+    if path.suffix.lower() == ".xlsx":
+        try:
+            check_unpacked_size(data, path.name)  # a decompression bomb is not opened
+        except Rejection as rejection:
+            raise UnreadableCorrections(
+                "declares far more data once unpacked than a corrections sheet holds: not opened"
+                if rejection.reason.kind == "unpacked_too_big"
+                else "cannot be read as .xlsx (damaged)"
+            ) from None
     try:
         if path.suffix.lower() == ".xlsx":
-            frame = pl.read_excel(path, infer_schema_length=0)
+            frame = pl.read_excel(data, infer_schema_length=0)
         else:
-            frame = pl.read_csv(path, infer_schema_length=0, encoding="utf8-lossy")
-    except Exception as exc:
+            frame = pl.read_csv(data, infer_schema_length=0, encoding="utf8-lossy")
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # also a panic of the Rust readers
         raise UnreadableCorrections(f"cannot be read as .xlsx or UTF-8 .csv ({type(exc).__name__})") from exc
     names = {}
     for header in frame.columns:

@@ -6,4 +6,6 @@
 - `raw_frame`: the raw-lake frame with lineage; `contracts`: its pandera schema per source.
 - `ledger`: `raw/deliveries.parquet`; `extract_date`: from the name or the mtime.
 - `rejections`: why a file cannot be taken, in Vietnamese and English.
+- `entries`: what a landing entry is, by lstat (links, FIFOs, folders are never followed or opened);
+  printable names. `permissions`: owner-only (or readers-group) modes of personal files.
 """

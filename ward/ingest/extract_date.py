@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 # The ward's clock (Vietnam has no daylight saving time): a file dropped at 06:00 on 2 October is an
@@ -31,6 +31,15 @@ def date_from_name(name: str) -> date | None:
 def date_from_mtime(mtime: float) -> date:
     """The ward-local calendar date of a modification time (seconds since the epoch)."""
     return datetime.fromtimestamp(mtime, WARD_TZ).date()
+
+
+def ward_today(now: datetime | None = None) -> date:
+    """The ward's calendar date at `now` (naive means UTC; default: the clock). The one "today" of
+    ingest: an extract dated after it is rejected."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(WARD_TZ).date()
 
 
 def extract_date(path: Path, mtime: float | None = None) -> tuple[date, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ward.ingest.permissions import make_private, private_dir
 from ward.settings import Settings
 
 STATUSES = ("loaded", "rejected", "duplicate")
@@ -74,12 +75,17 @@ def read_ledger(settings: Settings) -> pl.DataFrame:
     )
 
 
-def write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
-    """Write beside the target under a name no `*.parquet` glob matches, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_parquet_atomically(frame: pl.DataFrame, path: Path, group: str | None = None) -> None:
+    """Write beside the target under a name no `*.parquet` glob matches, then rename over it.
+
+    Raw Parquet and the ledger hold personal data: the file is 0600 and its folder 0700 (0640 /
+    0750 and owned by `group`, the readers group of `Settings.readers_group`).
+    """
+    private_dir(path.parent, group)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         frame.write_parquet(tmp)
+        make_private(tmp, group)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -91,5 +97,5 @@ def append_ledger(settings: Settings, rows: list[LedgerRow]) -> pl.DataFrame:
     if rows or not settings.ledger_path.exists():
         new = pl.DataFrame([asdict(r) for r in rows], schema=LEDGER_SCHEMA)
         ledger = pl.concat([ledger, new])
-        write_parquet_atomically(ledger, settings.ledger_path)
+        write_parquet_atomically(ledger, settings.ledger_path, settings.readers_group)
     return ledger

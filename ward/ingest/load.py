@@ -6,6 +6,10 @@ row). A new file is read (CSV or xlsx), checked against the raw contract and wri
 `raw/<source>/<sha256>.parquet`; a file that cannot be taken is `rejected` with a reason in Vietnamese
 and English, and a copy is set aside in `rejected/<source>/` with `<name>.reason.txt` beside it.
 Nothing in landing/ is ever modified. Logs and the report name files and headers, never cell values.
+Entries are looked at with lstat only (ward.ingest.entries): a link, a FIFO, a sub-folder, a hidden
+file or a name that cannot be shown is recorded `rejected` without being followed or opened. A file
+named with an extract date after today (the ward's date of `now`) is rejected, and so is a file whose
+reader raised: recorded, so it is not retried blindly, and the run goes on.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ import polars as pl
 from ward.ingest import rejections
 from ward.ingest.contracts import contract_failures, empty_raw_frame, raw_columns
 from ward.ingest.csv_reader import read_csv
-from ward.ingest.extract_date import extract_date
+from ward.ingest.entries import NotARegularFile, kind_of, read_regular, safe_name
+from ward.ingest.extract_date import extract_date, ward_today
 from ward.ingest.grid import HEADER_SEARCH_ROWS, HeaderNotFound
 from ward.ingest.headers import HeaderMapping, belongs_elsewhere, map_headers
 from ward.ingest.ledger import LedgerRow, append_ledger, read_ledger, write_parquet_atomically
+from ward.ingest.permissions import make_private, private_dir
 from ward.ingest.raw_frame import Lineage, data_rows, to_raw_frame
 from ward.ingest.rejections import Reason, Rejection
 from ward.ingest.xlsx_reader import OLE_MAGIC, ZIP_MAGIC, read_xlsx
@@ -83,49 +89,38 @@ class IngestReport:
 
 
 def _ignored(name: str) -> bool:
-    lower = name.lower()
-    return name.startswith((".", "~$")) or lower.endswith(".reason.txt")
-
-
-def _files_under(folder: Path) -> Iterator[Path]:
-    for entry in sorted(folder.iterdir()):
-        if _ignored(entry.name):
-            continue
-        if entry.is_dir():
-            yield from _files_under(entry)
-        elif entry.is_file():
-            yield entry
+    """Excel's lock file of an open workbook (`~$x.xlsx`, gone when Excel closes) and our own notes."""
+    return name.startswith("~$") or name.lower().endswith(".reason.txt")
 
 
 def _delivery_order(path: Path) -> tuple[int, str]:
     try:
-        return path.stat().st_mtime_ns, path.name
+        return path.lstat().st_mtime_ns, path.name
     except OSError:
         return 0, path.name
 
 
-def _landing_entries(landing: Path) -> Iterator[tuple[str | None, Path]]:
-    """(source, file) for files to read; (None, file) for files outside the known folders."""
+def _landing_entries(landing: Path) -> Iterator[tuple[str | None, Path, str | None]]:
+    """(source, entry, kind) for every entry of a source folder: kind None for a file to read, else
+    why it is not read (ward.ingest.entries: symlink, fifo, folder, hidden, ...); (None, entry, kind)
+    for an entry outside the known folders (reported, not recorded). Nothing is followed or descended
+    into: an entry is looked at with lstat only.
+    """
     if not landing.is_dir():
         return
     for entry in sorted(landing.iterdir()):
         if _ignored(entry.name):
             continue
-        if entry.is_dir() and entry.name == CORRECTIONS_FOLDER:
+        kind = kind_of(entry)
+        if kind == "folder" and entry.name == CORRECTIONS_FOLDER:
             continue  # the stewards' corrections: ward.corrections reads them
-        if entry.is_dir() and entry.name in SOURCES:
+        if kind == "folder" and entry.name in SOURCES:
             # Oldest first, so of two identical files the one delivered first is the original.
             for child in sorted(entry.iterdir(), key=_delivery_order):
-                if _ignored(child.name):
-                    continue
-                if child.is_file():
-                    yield entry.name, child
-                elif child.is_dir():
-                    yield from ((None, f) for f in _files_under(child))
-        elif entry.is_dir():
-            yield from ((None, f) for f in _files_under(entry))
-        elif entry.is_file():
-            yield None, entry
+                if not _ignored(child.name):
+                    yield entry.name, child, kind_of(child)
+        else:
+            yield None, entry, kind
 
 
 # Reading one file -------------------------------------------------------------------------------------
@@ -228,8 +223,10 @@ def _utc_naive(now: datetime | None) -> datetime:
 @contextlib.contextmanager
 def _run_lock(settings: Settings):
     """One ingest at a time (a sensor run and a manual run must not both append to the ledger)."""
-    settings.raw_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.raw_dir / ".ingest.lock", "w") as handle:
+    private_dir(settings.raw_dir, settings.readers_group)
+    lock = settings.raw_dir / ".ingest.lock"
+    with open(lock, "w") as handle:
+        make_private(lock, settings.readers_group)
         try:
             import fcntl
 
@@ -246,7 +243,7 @@ def ensure_empty_raw(settings: Settings) -> None:
         with contextlib.suppress(Exception):
             if dict(pl.read_parquet_schema(path)) == raw_columns(source):
                 continue
-        write_parquet_atomically(empty_raw_frame(source), path)
+        write_parquet_atomically(empty_raw_frame(source), path, settings.readers_group)
 
 
 def _relative(settings: Settings, path: Path) -> str:
@@ -254,24 +251,84 @@ def _relative(settings: Settings, path: Path) -> str:
 
 
 def _set_aside(settings: Settings, source: str, name: str, data: bytes, sha: str, reason: Reason) -> Path:
-    folder = settings.rejected_dir / source
-    folder.mkdir(parents=True, exist_ok=True)
+    group = settings.readers_group
+    private_dir(settings.rejected_dir, group)
+    folder = private_dir(settings.rejected_dir / source, group)
     target = folder / name
     if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() != sha:
         target = folder / f"{Path(name).stem}.{sha[:12]}{Path(name).suffix}"
     tmp = folder / f".{target.name}.{os.getpid()}.tmp"
     tmp.write_bytes(data)
+    make_private(tmp, group)
     os.replace(tmp, target)
     note = target.with_name(f"{target.name}.reason.txt")
-    note.write_text(f"{reason.vi}\n\n{reason.en}\n\nsha256: {sha}\n", encoding="utf-8")
+    tmp_note = folder / f".{note.name}.{os.getpid()}.tmp"
+    tmp_note.write_text(f"{reason.vi}\n\n{reason.en}\n\nsha256: {sha}\n", encoding="utf-8")
+    make_private(tmp_note, group)
+    os.replace(tmp_note, note)
     return target
 
 
+def _rejected(
+    settings: Settings,
+    source: str,
+    f: str,
+    data: bytes,
+    base: dict,
+    rejection: Rejection,
+    read: _Read,
+    now: datetime,
+) -> tuple[FileOutcome, LedgerRow]:
+    reason = rejection.reason
+    _set_aside(settings, source, Path(f).name, data, base["sha256"], reason)
+    row = LedgerRow(
+        **base,
+        status="rejected",
+        reason_vi=reason.vi,
+        reason_en=reason.en,
+        rows_in=rejection.rows_in,
+        loaded_at=now,
+        **_grid_details(read),
+    )
+    unknown = read.unknown or ()
+    outcome = FileOutcome(
+        source, f, "rejected", rejection.rows_in, reason.en, reason.vi, reason.kind, base["sha256"], unknown
+    )
+    return outcome, row
+
+
+def _not_read(
+    settings: Settings, source: str, path: Path, f: str, kind: str, known: _Known, now: datetime
+) -> tuple[FileOutcome, LedgerRow | None]:
+    """A ledger row for an entry that is not opened (link, FIFO, sub-folder, hidden, unprintable name).
+
+    It has no bytes to hash: its sha256 is that of the kind and the path, so the same entry is
+    recorded once (a later run finds it `known`), and it never matches a delivered file's bytes.
+    """
+    sha = hashlib.sha256(f"not read: {kind}: {f}".encode()).hexdigest()
+    if (source, f, sha) in known.recorded:
+        return FileOutcome(
+            source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=sha
+        ), None
+    try:
+        mtime = path.lstat().st_mtime
+    except OSError:
+        mtime = now.replace(tzinfo=UTC).timestamp()
+    when, _ = extract_date(Path(safe_name(path.name)), mtime)
+    reason = rejections.not_read(f, kind)
+    row = LedgerRow(
+        source=source, file_name=Path(f).name, source_file=f, sha256=sha, extract_date=when,
+        status="rejected", reason_vi=reason.vi, reason_en=reason.en, rows_in=None, loaded_at=now,
+    )  # fmt: skip
+    return FileOutcome(source, f, "rejected", None, reason.en, reason.vi, reason.kind, sha), row
+
+
 def _ingest_file(
-    settings: Settings, source: str, path: Path, known: _Known, now: datetime
+    settings: Settings, source: str, path: Path, known: _Known, now: datetime, today: date | None = None
 ) -> tuple[FileOutcome, LedgerRow | None]:
     f = f"{source}/{path.name}"
-    stat = path.stat()
+    today = today or ward_today(now)
+    stat = path.lstat()
     mtime = stat.st_mtime
     cached = known.checksums.get(f)
     if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns) and (source, f, cached[2]) in known.recorded:
@@ -280,14 +337,14 @@ def _ingest_file(
         return FileOutcome(
             source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=cached[2]
         ), None
-    data = path.read_bytes()
+    data = read_regular(path)
     sha = hashlib.sha256(data).hexdigest()
     known.checksums[f] = (stat.st_size, stat.st_mtime_ns, sha)
     if (source, f, sha) in known.recorded:
         return FileOutcome(
             source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=sha
         ), None
-    when, _ = extract_date(path, mtime)
+    when, how = extract_date(path, mtime)
     base = {"source": source, "file_name": path.name, "source_file": f, "sha256": sha, "extract_date": when}
     if (source, sha) in known.first:
         original, status, received = known.first[(source, sha)]
@@ -298,25 +355,22 @@ def _ingest_file(
         return FileOutcome(source, f, "duplicate", None, reason.en, reason.vi, reason.kind, sha), row
 
     read = _Read()
+    if how == "name" and when > today:
+        # Only a date written in the name: a modification time a little ahead is a clock's drift
+        # (a file server's), which the steward can neither see nor fix.
+        rejection = Rejection(rejections.future_date(f, _day(when), _day(today)))
+        return _rejected(settings, source, f, data, base, rejection, read, now)
     try:
         rows, mapping = _read_file(source, data, f, read)
     except Rejection as rejection:
-        reason = rejection.reason
-        _set_aside(settings, source, path.name, data, sha, reason)
-        row = LedgerRow(
-            **base,
-            status="rejected",
-            reason_vi=reason.vi,
-            reason_en=reason.en,
-            rows_in=rejection.rows_in,
-            loaded_at=now,
-            **_grid_details(read),
-        )
-        unknown = read.unknown or ()
-        outcome = FileOutcome(
-            source, f, "rejected", rejection.rows_in, reason.en, reason.vi, reason.kind, sha, unknown
-        )
-        return outcome, row
+        return _rejected(settings, source, f, data, base, rejection, read, now)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # a reader crashed (also a Rust panic): recorded, not retried blindly
+        # The exception's message may quote cell values: its type only.
+        log.error("%s: the reader failed (%s); rejected", f, type(exc).__name__)
+        rejection = Rejection(rejections.reader_failed(f, type(exc).__name__))
+        return _rejected(settings, source, f, data, base, rejection, read, now)
     del data  # a big file's bytes are not needed any more (peak memory)
     frame = to_raw_frame(rows, mapping, Lineage(source, f, sha, when, now))
     del rows
@@ -324,7 +378,7 @@ def _ingest_file(
     if failures:  # not recorded, not set aside: the file is tried again once the fault is fixed
         raise ContractViolation("; ".join(failures))
     raw_path = settings.raw_source_dir(source) / f"{sha}.parquet"
-    write_parquet_atomically(frame, raw_path)
+    write_parquet_atomically(frame, raw_path, settings.readers_group)
     relative = _relative(settings, raw_path)
     row = LedgerRow(
         **base,
@@ -359,20 +413,23 @@ def _grid_details(read: _Read) -> dict:
 def ingest_landing(settings: Settings, now: datetime | None = None) -> IngestReport:
     """Read every new landing file into the raw lake and record every file in the ledger.
 
-    `now` (default: the current time) is the run's `loaded_at`; naive means UTC. The ledger is
+    `now` (default: the current time) is the run's `loaded_at`; naive means UTC. Its date in the
+    ward's time zone is "today": a file named with a later extract date is rejected. The ledger is
     written once, at the end of the run (also when the run fails half-way): a run killed before that
     leaves raw files the ledger does not know, which the next run simply writes again (same names).
     """
     now = _utc_naive(now)
     report = IngestReport()
+    # dbt creates the build database next (build/ward.duckdb): its folder is owner-only first.
+    private_dir(settings.build_db_path.parent, settings.readers_group)
     with _run_lock(settings):
         ensure_empty_raw(settings)
         known = _Known.of(read_ledger(settings))
         known.checksums = _read_checksums(settings)
         new_rows: list[LedgerRow] = []
         try:
-            for source, path in _landing_entries(settings.landing_dir):
-                outcome, row = _ingest_entry(settings, source, path, known, now)
+            for source, path, kind in _landing_entries(settings.landing_dir):
+                outcome, row = _ingest_entry(settings, source, path, kind, known, now)
                 if row is not None:
                     new_rows.append(row)
                     known.add(asdict(row))
@@ -398,20 +455,30 @@ def _write_checksums(settings: Settings, checksums: dict[str, tuple[int, int, st
     path = _checksums_path(settings)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(checksums))
+    make_private(tmp, settings.readers_group)
     os.replace(tmp, path)
 
 
 def _ingest_entry(
-    settings: Settings, source: str | None, path: Path, known: _Known, now: datetime
+    settings: Settings, source: str | None, path: Path, kind: str | None, known: _Known, now: datetime
 ) -> tuple[FileOutcome, LedgerRow | None]:
-    relative = path.relative_to(settings.landing_dir).as_posix()
+    relative = safe_name(path.relative_to(settings.landing_dir).as_posix())
     if source is None:
-        folder = relative.rsplit("/", 1)[0] + "/" if "/" in relative else "landing/"
-        reason = rejections.unknown_folder(relative, folder)
+        if kind in (None, "folder"):
+            folder = relative.rsplit("/", 1)[0] + "/" if "/" in relative else "landing/"
+            reason = rejections.unknown_folder(relative, folder)
+        else:  # a link, a FIFO, a hidden file... at the top of landing/: not followed, not opened
+            reason = rejections.not_read(relative, kind)
         log.warning("%s: skipped, outside the known folders", relative)
         return FileOutcome(None, relative, SKIPPED, None, reason.en, reason.vi, reason.kind), None
     try:
-        outcome, row = _ingest_file(settings, source, path, known, now)
+        if kind is not None:
+            outcome, row = _not_read(settings, source, path, relative, kind, known, now)
+        else:
+            try:
+                outcome, row = _ingest_file(settings, source, path, known, now)
+            except NotARegularFile as swapped:  # replaced by a link or a FIFO since it was listed
+                outcome, row = _not_read(settings, source, path, relative, swapped.kind, known, now)
     except Exception as exc:  # a fault of ours or of the disk, not of the file: retry next run
         # The exception's message may quote cell values: log its type only.
         log.error("%s: not ingested (%s); will retry on the next run", relative, type(exc).__name__)

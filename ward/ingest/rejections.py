@@ -209,3 +209,90 @@ def unknown_folder(f: str, folder: str) -> Reason:
         f"thư mục {known}.",
         f"File {f} is outside the known folders ({folder}): not read. Put it into one of {known}.",
     )
+
+
+def future_date(f: str, when: str, today: str) -> Reason:
+    return Reason(
+        "future_extract_date",
+        f"Tệp {f} mang ngày trích xuất {when}, sau ngày hôm nay ({today}): một bản trích xuất không thể "
+        "có ngày trong tương lai. Hãy sửa ngày trong tên tệp (dạng YYYY-MM-DD, ngày xuất danh sách) rồi "
+        "đặt lại tệp vào thư mục.",
+        f"File {f} carries the extract date {when}, after today ({today}): an extract cannot come from "
+        "the future. Correct the date in the file name (YYYY-MM-DD, the day the list was exported) and "
+        "drop the file again.",
+    )
+
+
+def unpacked_too_big(f: str, unpacked: int, size: int, limit: str) -> Reason:
+    mib = unpacked / 2**20
+    return Reason(
+        "unpacked_too_big",
+        f"Tệp {f} nén {size:,} byte nhưng khai báo {mib:,.0f} MiB khi giải nén ({limit}): không mở, để "
+        "bảo vệ máy chủ (có thể là tệp hỏng hoặc tệp độc hại). Nếu đây đúng là danh sách, hãy mở bằng "
+        "Excel, lưu lại dạng 'CSV UTF-8' rồi đặt tệp mới vào thư mục.",
+        f"File {f} is {size:,} bytes but declares {mib:,.0f} MiB once unpacked ({limit}): not opened, to "
+        "protect the server (a damaged or malicious file). If it really is the list, open it in Excel, "
+        "save it as 'CSV UTF-8' and drop the new file.",
+    )
+
+
+def reader_failed(f: str, error: str) -> Reason:
+    return Reason(
+        "reader_failed",
+        f"Tệp {f} làm trình đọc gặp lỗi ({error}) và không đọc được: tệp đã được để riêng và sẽ không "
+        f"được đọc lại. Hãy mở bằng Excel, lưu lại dạng {SUPPORTED_VI} rồi đặt tệp mới vào thư mục; "
+        "nếu vẫn lỗi, báo cho nhóm dữ liệu.",
+        f"File {f} made the reader fail ({error}) and could not be read: it is set aside and will not "
+        f"be read again. Open it in Excel, save it as {SUPPORTED_EN} and drop the new file; if that "
+        "fails too, report it to the data team.",
+    )
+
+
+# Entries of a source folder that are not read at all (ward/ingest/entries.py): nothing is copied
+# to rejected/, because nothing was opened.
+_NOT_READ = {
+    "symlink": (
+        "là một liên kết (symbolic link), không phải tệp: liên kết không bao giờ được đi theo. Hãy "
+        "chép chính tệp đó vào thư mục.",
+        "is a symbolic link, not a file: links are never followed. Copy the file itself into the folder.",
+    ),
+    "fifo": (
+        "là một đường ống (FIFO), không phải tệp: không mở. Hãy đặt một tệp thật vào thư mục.",
+        "is a pipe (FIFO), not a file: not opened. Put a real file into the folder.",
+    ),
+    "special": (
+        "không phải tệp thông thường (socket hoặc thiết bị): không mở. Hãy đặt một tệp thật vào thư mục.",
+        "is not a regular file (a socket or a device): not opened. Put a real file into the folder.",
+    ),
+    "folder": (
+        "là một thư mục con: thư mục con không được đọc. Hãy chuyển các tệp trong đó lên thẳng thư mục "
+        "nguồn.",
+        "is a sub-folder: sub-folders are not read. Move the files in it up into the source folder itself.",
+    ),
+    "hidden": (
+        "là tệp ẩn (tên bắt đầu bằng dấu chấm): không đọc. Nếu đây là bản trích xuất, hãy đổi tên "
+        "cho không bắt đầu bằng dấu chấm.",
+        "is a hidden file (its name starts with a dot): not read. If it is an extract, rename it so "
+        "that its name does not start with a dot.",
+    ),
+    "bad_name": (
+        "có tên chứa ký tự không hiển thị được (không phải UTF-8, ký tự điều khiển hoặc ký tự ẩn; "
+        "được ghi với dấu \\): không đọc. Hãy đổi tên tệp chỉ dùng chữ, số, dấu gạch rồi đặt lại.",
+        "has a name with characters that cannot be shown (not UTF-8, control or invisible characters; "
+        "written here with \\ escapes): not read. Rename it with letters, digits and dashes only and "
+        "drop it again.",
+    ),
+}
+
+
+_NOT_READ_KINDS = {
+    "symlink": "symlink", "fifo": "fifo", "special": "special_file", "folder": "sub_folder",
+    "hidden": "hidden_file", "bad_name": "bad_file_name",
+}  # fmt: skip
+
+
+def not_read(f: str, kind: str) -> Reason:
+    """`kind`: one of ward.ingest.entries' kinds (symlink, fifo, special, folder, hidden, bad_name)."""
+    vi, en = _NOT_READ[kind]
+    label_vi, label_en = ("Thư mục", "Folder") if kind == "folder" else ("Tệp", "File")
+    return Reason(_NOT_READ_KINDS[kind], f"{label_vi} {f} {vi}", f"{label_en} {f} {en}")

@@ -85,6 +85,44 @@ def _iso_dates(frame: pl.DataFrame) -> pl.DataFrame:
 
 MAX_SHEETS_LOOKED_AT = 10
 
+# Decompression bombs: an .xlsx is a zip, and a few KB of zip can unpack to gigabytes that calamine
+# would hold in memory. Before the workbook is opened, the sizes its entries declare (the zip's
+# central directory) are added up, and the file is refused above these limits:
+# - 1 GiB unpacked in all: a full snapshot of the ward (tens of thousands of rows, 19 columns) is
+#   tens of MB of sheet XML; even Excel's maximum sheet of such rows stays under this, and past it
+#   the server (2 cores, shared) could run out of memory.
+MAX_UNPACKED_BYTES = 1 << 30
+# - 200 times the size of the file: XML of real cells compresses 5 to 20 times; ratios in the
+#   hundreds only come from long runs of identical bytes, the shape of a bomb. Checked only once
+#   the unpacked total is big enough to hurt (a tiny workbook of styles may well unpack 50x).
+MAX_UNPACK_RATIO = 200
+RATIO_CHECKED_ABOVE = 16 << 20
+# - 10,000 entries: a workbook has a few dozen parts; thousands only make the zip slow to open.
+MAX_ZIP_ENTRIES = 10_000
+
+
+def check_unpacked_size(data: bytes, f: str) -> None:
+    """Refuse (`Rejection`) a zip that declares more than the limits above; damaged zip: damaged_excel.
+
+    The declared sizes are what zip readers trust when they allocate; an entry that lies about its
+    size fails its CRC check in the reader instead (and the file is rejected as unreadable).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            entries = book.infolist()
+    except Exception:
+        raise Rejection(rejections.damaged_excel(f)) from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise Rejection(rejections.damaged_excel(f))
+    unpacked = sum(e.file_size for e in entries)
+    size = max(len(data), 1)
+    if unpacked > MAX_UNPACKED_BYTES:
+        limit = f"> {MAX_UNPACKED_BYTES >> 20} MiB"
+        raise Rejection(rejections.unpacked_too_big(f, unpacked, len(data), limit))
+    if unpacked > RATIO_CHECKED_ABOVE and unpacked > MAX_UNPACK_RATIO * size:
+        limit = f"> {MAX_UNPACK_RATIO}x"
+        raise Rejection(rejections.unpacked_too_big(f, unpacked, len(data), limit))
+
 
 def _sheet_with_header(book: fastexcel.ExcelReader) -> str | None:
     """The name of another sheet with a header row, when the first sheet has none (to say so)."""
@@ -105,6 +143,7 @@ def read_xlsx(data: bytes, f: str) -> Grid:
     """Read a delivered .xlsx file (`f`, its path under landing/, names it in reasons)."""
     if data.startswith(OLE_MAGIC):
         raise Rejection(rejections.legacy_excel(f))
+    check_unpacked_size(data, f)
     try:
         book = fastexcel.read_excel(data)
         if not book.sheet_names:

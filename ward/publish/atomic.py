@@ -9,17 +9,23 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ward.ingest.permissions import make_private, pass_through_dir, private_dir
 
-def replace_file(source: Path, target: Path) -> None:
+
+def replace_file(source: Path, target: Path, group: str | None = None) -> None:
     """Copy `source` beside `target`, then rename over it (atomic on one file system).
+
+    The copy holds personal data (the warehouse): 0600 in a 0700 folder, or 0640 / 0750 owned by
+    the readers `group` (ward/ingest/permissions.py), set before it takes the target's name.
 
     The replaced file is not freed in the rename: freeing a 2.7 GB file (1M residents) takes the
     file system about a second, which the run need not wait for. It is kept under another name
     and removed by a background process (a reader that has it open keeps reading it either way).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent, group)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.copyfile(source, tmp)
+    make_private(tmp, group)
     replaced = target.with_name(f".{target.name}.replaced-{os.getpid()}-{time.time_ns()}")
     if target.exists():
         os.link(target, replaced)
@@ -32,12 +38,18 @@ def _remove_in_background(paths: list[Path]) -> None:
         subprocess.Popen(["rm", "-f", "--", *map(str, paths)], start_new_session=True)
 
 
-def new_version_dir(link: Path) -> Path:
-    """A fresh folder to build the next version of `link` in (e.g. data/.exports/20261128T...)."""
+def new_version_dir(link: Path, group: str | None = None) -> Path:
+    """A fresh folder to build the next version of `link` in (e.g. data/.exports/20261128T...).
+
+    It will hold private files and the shared tier: others may pass through it (0711; 0751 with the
+    readers `group`) to reach shared/, but not list it; each file's own mode protects it.
+    """
     versions = link.parent / f".{link.name}"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = versions / stamp
     path.mkdir(parents=True)
+    pass_through_dir(versions, group)
+    pass_through_dir(path, group)
     return path
 
 

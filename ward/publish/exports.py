@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ward.ingest.permissions import make_private, make_shared
 from ward.publish.atomic import new_version_dir, swap_symlink
 from ward.publish.keyed_hash import hash_column
 from ward.publish.personal_data import NOT_SHARED_TABLES, shared_action
@@ -44,9 +45,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_table(table: pa.Table, folder: Path, name: str) -> dict:
+def _protect(path: Path, tier: str, group: str | None) -> None:
+    """The full tier holds personal data (0600, 0640 with the readers group); the shared one none (0644)."""
+    if tier == "shared":
+        make_shared(path)
+    else:
+        make_private(path, group)
+
+
+def _write_table(
+    table: pa.Table, folder: Path, name: str, tier: str = "ward", group: str | None = None
+) -> dict:
     path = folder / f"{name}.parquet"
     pq.write_table(table, path, compression="zstd")
+    _protect(path, tier, group)
     return {
         "file": path.name,
         "rows": table.num_rows,
@@ -56,7 +68,12 @@ def _write_table(table: pa.Table, folder: Path, name: str) -> dict:
 
 
 def _write_manifest(
-    folder: Path, files: list[dict], extract_dates: dict, tier: str, key_id: str | None = None
+    folder: Path,
+    files: list[dict],
+    extract_dates: dict,
+    tier: str,
+    key_id: str | None = None,
+    group: str | None = None,
 ) -> None:
     manifest = {
         "tier": tier,
@@ -68,6 +85,7 @@ def _write_manifest(
         "files": files,
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    _protect(folder / "manifest.json", tier, group)
 
 
 def shared_table(table: pa.Table, key: bytes) -> pa.Table:
@@ -133,13 +151,20 @@ def _reuse(
 
 
 def export_marts(
-    build_db: Path, exports_dir: Path, shared_key: str | None, build_tokens: dict[str, str] | None = None
+    build_db: Path,
+    exports_dir: Path,
+    shared_key: str | None,
+    build_tokens: dict[str, str] | None = None,
+    readers_group: str | None = None,
 ) -> ExportReport:
     """Write every mart of the build database into a new export set and swap it in.
 
     build_tokens: mart -> a token of the inputs it was built from (assets/publish.py). A mart whose
     token equals the live manifest's is not written again: its file is hard-linked from the live
     set (a daily dossier extract leaves the million-row dim_citizen as it was).
+
+    File modes: the full marts and their manifest 0600 (0640, owned by `readers_group`), the set's
+    folder 0711 (0751) so that others can reach shared/ but not list the set; shared/ 0755 / 0644.
     """
     build_tokens = build_tokens or {}
     report = ExportReport(exports_dir=exports_dir)
@@ -147,7 +172,7 @@ def export_marts(
     key_id = hmac.new(key, b"ward exports key id", "sha256").hexdigest()[:16] if key else None
     live = exports_dir.resolve() if exports_dir.exists() else exports_dir
     previous, previous_shared = _previous_entries(live, None), _previous_entries(live / "shared", key_id)
-    version = new_version_dir(exports_dir)
+    version = new_version_dir(exports_dir, readers_group)
     with duckdb.connect(str(build_db), read_only=True) as con:
         marts = [
             r[0]
@@ -161,27 +186,34 @@ def export_marts(
         shared_dir = version / "shared"
         if key:
             shared_dir.mkdir()
+            make_shared(shared_dir)
         for mart in marts:
             token = build_tokens.get(mart)
             shared = bool(key) and mart not in NOT_SHARED_TABLES
             entry = _reuse(previous, live, version, mart, token)
             if entry is not None:
                 report.reused.append(mart)
+                make_private(version / entry["file"], readers_group)  # a set written before modes
             shared_entry = None
             if shared:
                 shared_entry = _reuse(previous_shared, live / "shared", shared_dir, mart, token)
             if entry is None or (shared and shared_entry is None):
-                table = con.sql(f"select * from {MARTS_SCHEMA}.{mart}").to_arrow_table()
-                entry = entry or {**_write_table(table, version, mart), "build_token": token}
+                # in a set order: the same mart gives the same bytes (a run with nothing new changes
+                # no export; downstream apps compare checksums)
+                table = con.sql(f"select * from {MARTS_SCHEMA}.{mart} order by all").to_arrow_table()
+                entry = entry or {
+                    **_write_table(table, version, mart, "ward", readers_group),
+                    "build_token": token,
+                }
                 if shared and shared_entry is None:
-                    written = _write_table(shared_table(table, key), shared_dir, mart)
+                    written = _write_table(shared_table(table, key), shared_dir, mart, "shared")
                     shared_entry = {**written, "build_token": token}
             files.append(entry)
             report.tables[mart] = entry["rows"]
             if shared:
                 shared_files.append(shared_entry)
                 report.shared_tables[mart] = shared_entry["rows"]
-    _write_manifest(version, files, extract_dates, tier="ward")
+    _write_manifest(version, files, extract_dates, tier="ward", group=readers_group)
     if key:
         _write_manifest(shared_dir, shared_files, extract_dates, tier="shared", key_id=key_id)
     swap_symlink(exports_dir, version)
