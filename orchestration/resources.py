@@ -10,6 +10,7 @@ import subprocess
 import sys
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
@@ -18,22 +19,50 @@ from pydantic import PrivateAttr
 
 from orchestration.dbt_in_process import dbt_in_this_process
 from ward.quality.gx_validation import GxWorker
-from ward.settings import DBT_PROJECT_DIR, Settings
+from ward.settings import DBT_PROJECT_DIR, SECRET_FIELDS, Settings
 
 
 class WardResource(dg.ConfigurableResource):
-    """The data root every asset reads and writes under (from WARD_DATA_DIR via ward.settings)."""
+    """The ward's Settings (ward.settings, the only reader of the environment), for every step.
 
-    data_dir: str
+    `values` holds every field but the secrets, so a field added to Settings reaches the steps
+    as it is; a secret is configured as dg.EnvVar(its variable) only, which Dagster resolves in the
+    run: its UI and GraphQL API then show the variable's name, never the value.
+    """
+
+    values: dict[str, Any | None]  # None: a field left unset (Dagster needs it said)
     shared_export_key: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WardResource:
-        return cls(data_dir=str(settings.data_dir), shared_export_key=settings.shared_export_key)
+        secrets = {
+            name: _as_env_var(variable, getattr(settings, name)) for name, variable in SECRET_FIELDS.items()
+        }
+        return cls(values=settings.public_values(), **secrets)
 
     @property
     def settings(self) -> Settings:
-        return Settings(data_dir=Path(self.data_dir), shared_export_key=self.shared_export_key)
+        secrets = {name: _resolved(getattr(self, name)) for name in SECRET_FIELDS}
+        return Settings.from_public_values(self.values, **secrets)
+
+
+def _as_env_var(variable: str, value: str | None) -> dg.EnvVar | None:
+    """A secret of the settings as a reference to its variable, which Dagster reads when a run starts.
+
+    The variable holds the value whenever the Settings came from the environment; a Settings built
+    in code (a test, a benchmark) has it written into this process's environment, which the runs it
+    starts read.
+    """
+    if value is None:
+        return None
+    if os.environ.get(variable) != value:
+        os.environ[variable] = value
+    return dg.EnvVar(variable)
+
+
+def _resolved(value: str | None) -> str | None:
+    """Outside a run (a test calling a check directly) Dagster leaves an EnvVar unresolved."""
+    return value.get_value() if isinstance(value, dg.EnvVar) else value
 
 
 class GxResource(dg.ConfigurableResource):

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from ward.settings import ENV_DATA_DIR, Settings
+from ward.settings import ENV_DATA_DIR, Settings, SettingsError
 
 app = typer.Typer(
     help=f"Phù Liễn ward data platform. Data root: ${ENV_DATA_DIR} (default data/).",
@@ -16,6 +17,16 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+
+
+@app.callback()
+def _settings_it_can_use() -> None:
+    # A setting the platform refuses (ward.settings.SettingsError) stops every command, with its reason.
+    try:
+        Settings.from_env()
+    except SettingsError as exc:
+        console.print(f"[red]{escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -79,7 +90,7 @@ def sql(
     """An SQL prompt on the published warehouse (read-only)."""
     from ward.cli.sql import sql_prompt
 
-    raise typer.Exit(sql_prompt(Settings.from_env().warehouse_path, console, command))
+    raise typer.Exit(sql_prompt(Settings.from_env(), console, command))
 
 
 @app.command()

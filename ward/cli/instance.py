@@ -1,4 +1,4 @@
-"""The Dagster instance under the data root: run history for the UI, no telemetry."""
+"""The Dagster instance under the data root: run history for the UI, no telemetry, no pop-up."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from ward.settings import Settings
 
 def dagster_yaml(settings: Settings) -> str:
     """The instance's configuration: Dagster's SQLite storage under the data root, its event log kept
-    open between statements (orchestration/event_log.py)."""
+    open between statements (orchestration/event_log.py); no telemetry, and no "new user
+    experience" (`nux`): without it the UI's first screen is a community e-mail pop-up."""
     event_log = {
         "module": "orchestration.event_log",
         "class": "PooledSqliteEventLogStorage",
         "config": {"base_dir": str(settings.dagster_home.resolve() / "history" / "runs")},
     }
-    config = {"telemetry": {"enabled": False}, "event_log_storage": event_log}
+    config = {"telemetry": {"enabled": False}, "nux": {"enabled": False}, "event_log_storage": event_log}
     return "# Written by `ward` on each use (ward/cli/instance.py).\n" + yaml.safe_dump(config)
 
 
