@@ -138,11 +138,11 @@ def test_two_valid_ids_with_the_same_name_and_birth_date_are_never_merged():
         "select max(n) from (select count(distinct c.citizen_id) as n from identity.row_persons p "
         f"join {CITIZENS} c using (source_file, row_number) group by p.person_key)"
     ).fetchall() == [(1,)]
-    # snapshot 2 lists both A and B: its ID-less row can be neither of them (a snapshot lists a
-    # person once); the refused links are listed for review, not merged
+    # snapshot 2 lists both A and B, and its ID-less row resembles both equally: which one it copies
+    # is a guess, so it joins neither; the refused links are listed for review, not merged
     assert k[(F2, 1)][0] not in (id_key(con, A), id_key(con, B))
     reasons = {r for (r,) in con.execute("select reason from identity.review_pairs").fetchall()}
-    assert reasons == {"refused: both listed in one snapshot"}
+    assert reasons == {"refused: listed in one snapshot, not surely one person"}
 
 
 def test_legacy_cmnd_links_to_the_citizen_id_or_keys_a_person_of_its_own():
@@ -254,6 +254,35 @@ HAND = [
     row(F1, 90004, "031098000002", "Mạc Văn Hổ", "1998-06-20", hh="HO9100002", truth=-4),
     row(F2, 90003, "031098000001", "Mạc Văn Long", "1998-06-20", hh="HO9100002", truth=-3),
     row(F2, 90004, None, "Mạc Văn Hổ", "1998-06-20", hh="HO9100002", truth=-4),
+    # snapshot 2 lists one person twice: the copy keyed by hand, without ID, diacritics or phone
+    row(
+        F1,
+        90005,
+        "031090000005",
+        "Lưu Thị Tuyết Nhung",
+        "1990-09-14",
+        sex="F",
+        hh="HO9100003",
+        phone="0912000005",
+        truth=-5,
+    ),
+    row(
+        F2,
+        90005,
+        "031090000005",
+        "Lưu Thị Tuyết Nhung",
+        "1990-09-14",
+        sex="F",
+        hh="HO9100003",
+        phone="0912000005",
+        truth=-5,
+    ),
+    row(F2, 90006, None, "Luu Thi Tuyet Nhung", "1990-09-14", sex="F", hh="HO9100003", truth=-5),
+    # twins whose folded given names are one (Hùng / Hưng), both listed in snapshot 2, one without ID
+    row(F1, 90007, "031001000007", "Khúc Văn Hùng", "2001-04-04", hh="HO9100004", truth=-7),
+    row(F1, 90008, "031001000008", "Khúc Văn Hưng", "2001-04-04", hh="HO9100004", truth=-8),
+    row(F2, 90007, "031001000007", "Khúc Văn Hùng", "2001-04-04", hh="HO9100004", truth=-7),
+    row(F2, 90008, None, "Khúc Văn Hưng", "2001-04-04", hh="HO9100004", truth=-8),
 ]
 
 
@@ -262,6 +291,18 @@ def resolved():
     con = ward(extra=HAND)
     report = resolve_identities(con, services_relation=None)
     return con, report
+
+
+def test_a_person_listed_twice_in_one_snapshot_is_merged_and_twins_are_not(resolved):
+    con, report = resolved
+    k = keys(con)
+    nhung = id_key(con, "031090000005")
+    assert k[(F2, 90006)][0] == nhung and k[(F2, 90005)][0] == nhung
+    assert k[(F2, 90006)][1] >= S.SAME_SNAPSHOT_LINK_THRESHOLD
+    assert report.same_snapshot_links >= 1
+    # Hùng and Hưng fold to one name: their diacritics tell the twins apart
+    assert k[(F2, 90008)][0] != id_key(con, "031001000007")
+    assert k[(F2, 90008)][0] == k[(F1, 90008)][0] == id_key(con, "031001000008")
 
 
 def test_splink_links_scientific_id_and_swapped_date_to_the_id_person(resolved):

@@ -63,6 +63,7 @@ BAD = {
         "date_of_birth": date(2027, 1, 1), "birth_year": 2027, "citizen_id": "031227012345",
     },
     "CIT_DEATH_BEFORE_BIRTH": {"date_of_death": date(1990, 1, 1), "date_of_death_raw": "01/01/1990"},
+    "CIT_DEATH_AFTER_EXTRACT": {"date_of_death": date(2099, 1, 1), "date_of_death_raw": "01/01/2099"},
     "CIT_RELATION_UNKNOWN": {"relation_to_head": None, "relation_to_head_raw": "Hàng xóm"},
     "HH_ID_MISSING": {"household_id": None},
     "HH_GROUP_INVALID": {"residential_group_no": None, "residential_group_raw": "abc"},

@@ -3,16 +3,19 @@
 Groups are the starting clusters (all records of one 12-digit ID are one group; so are those of
 one CMND; every other record is a group alone). Each group may hold *anchors*: values of a kind
 (`id`: the 12-digit ID, `cmnd`: the 9-digit CMND) that a person has at most one of, and values of
-an *exclusive* kind (`snapshot`: the extract dates the group's rows are listed in) that two
-clusters may not share: a snapshot lists a person once, so two records of one snapshot are two
-people (twins with one ID lost; namesakes in two households).
+a *guarded* kind (`snapshot`: the extract dates the group's rows are listed in). Two clusters that
+share a snapshot may still be one person (a snapshot can list a person twice: a row keyed again by
+hand), but only on stronger evidence: the link must reach `same_snapshot_threshold` and its two
+names must not be evidence of two people (`conflicts`, from ward.identity.names: twins share a
+surname, birth date, sex and household; their given names tell them apart). Such a merge is
+recorded in `same_snapshot` so the steward sees it.
 
 Links are taken strongest first (match probability, then the group numbers, so the result does
 not depend on input order). A link whose two clusters would hold two different values of one kind
 is refused: the link that would merge two IDs is listed for review, never applied, and a record
 that resembles two ID persons joins the one it resembles most. This is greedy constrained
 agglomeration (single linkage with cannot-link constraints), like splink's "single best link"
-clustering but with the ward's constraint.
+clustering but with the ward's constraints.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class Clustering:
     link_probability: dict[int, float] = field(default_factory=dict)
     #: (node_a, node_b, probability, kind) of links refused: the kind they would have broken.
     refused: list[tuple[int, int, float, str]] = field(default_factory=list)
+    #: (node_a, node_b, probability) of accepted links between clusters listed in one snapshot.
+    same_snapshot: list[tuple[int, int, float]] = field(default_factory=list)
     accepted: int = 0
 
     def cluster_of(self, group: int) -> int:
@@ -40,15 +45,20 @@ def cluster_groups(
     anchors: Mapping[int, Mapping[str, frozenset[str]]],
     threshold: float,
     group_of: Mapping[int, int] | None = None,
-    exclusive: frozenset[str] = frozenset({"snapshot"}),
+    guarded: frozenset[str] = frozenset({"snapshot"}),
+    conflicts: frozenset[tuple[int, int]] = frozenset(),
+    same_snapshot_threshold: float | None = None,
 ) -> Clustering:
     """Union groups along links with probability >= threshold, refusing two anchors of a kind.
 
     `links` are (node_a, node_b, probability) between records; `group_of[node]` is the node's group
     (a node missing from it, or with no mapping given, is a group of its own, numbered as itself).
     `anchors[group]` maps a kind to the group's values (groups without anchors may be missing).
+    Clusters sharing a value of a `guarded` kind join only on a link of at least
+    `same_snapshot_threshold` (default: `threshold`) whose (min, max) node pair is not in `conflicts`.
     `link_probability` and `refused` are given per node, `root` per group.
     """
+    guarded_threshold = threshold if same_snapshot_threshold is None else same_snapshot_threshold
     group_of = group_of or {}
     parent: dict[int, int] = {}
     held: dict[int, dict[str, frozenset[str]]] = {}
@@ -76,8 +86,15 @@ def cluster_groups(
             _note(out, a, b, p)
             continue
         ha, hb = held[ra], held[rb]
-        broken = _broken_kind(ha, hb, exclusive)
-        if broken:
+        broken = _broken_kind(ha, hb, guarded)
+        if (
+            broken
+            and broken in guarded
+            and p >= guarded_threshold
+            and (min(a, b), max(a, b)) not in conflicts
+        ):
+            out.same_snapshot.append((a, b, p))
+        elif broken:
             out.refused.append((a, b, p, broken))
             continue
         # the smaller root joins the larger id's root: deterministic, whatever the order of calls
@@ -96,19 +113,21 @@ def cluster_groups(
 
 
 def _broken_kind(
-    ha: Mapping[str, frozenset[str]], hb: Mapping[str, frozenset[str]], exclusive: frozenset[str]
+    ha: Mapping[str, frozenset[str]], hb: Mapping[str, frozenset[str]], guarded: frozenset[str]
 ) -> str | None:
-    """The first kind (sorted) that joining the two clusters would break, or None."""
+    """The kind that joining the two clusters would break, or None: an anchor kind (two distinct
+    values: never joined) before a guarded kind (a shared value: joined only on strong evidence)."""
+    shared_guarded = None
     for kind in sorted(ha.keys() | hb.keys()):
         va, vb = ha.get(kind), hb.get(kind)
         if not va or not vb:
             continue
-        if kind in exclusive:
-            if va & vb:
-                return kind
+        if kind in guarded:
+            if va & vb and shared_guarded is None:
+                shared_guarded = kind
         elif len(va | vb) > max(len(va), len(vb)):  # a second distinct value
             return kind
-    return None
+    return shared_guarded
 
 
 def _note(out: Clustering, a: int, b: int, p: float) -> None:

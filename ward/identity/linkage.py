@@ -238,6 +238,9 @@ def _splink(con: duckdb.DuckDBPyConnection, result: LinkageResult) -> None:
 
     started = time.perf_counter()
     model = _shrink_to_priors(linker.misc.save_model_to_json(), columns, result.unsettled)
+    # the prior is set, never trained: EM sessions leave their blocked pairs' match share in the
+    # saved model (0.8 seen on a ward), which would make a shared household alone a link
+    model["probability_two_random_records_match"] = prior
     linker = Linker(db_api.register("records", table_name="records_model"), model, log_level=logging.ERROR)
     predictions = linker.inference.predict(threshold_match_probability=S.PREDICT_FLOOR, warning_mode="never")
     result.pairs = con.sql(

@@ -21,6 +21,7 @@ class IdentityReport:
     scored_pairs: int = 0  # pairs scored at or above the review threshold
     links_accepted: int = 0
     links_refused: int = 0  # would have joined two different IDs (listed for review)
+    same_snapshot_links: int = 0  # accepted links between rows of one snapshot (CIT_DUPLICATE_PERSON)
     review_pairs: int = 0
     probability_two_random_records_match: float | None = None
     applicant_rows: int = 0

@@ -34,6 +34,7 @@ from ward.identity import settings as S
 from ward.identity.applicants import match_applicants, write_person_lookup
 from ward.identity.clustering import cluster_groups
 from ward.identity.linkage import LinkageResult, score_pairs
+from ward.identity.names import name_evidence
 from ward.identity.report import IdentityReport
 from ward.identity.sql import columns_of, fold_sql, quarantine_anti_join, relation_exists
 
@@ -258,11 +259,22 @@ def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
             held["cmnd"] = held["cmnd"] | set(cmnds)
         held["snapshot"] = held["snapshot"] | set(snapshots)
     pairs = linkage.pairs.to_pydict()
-    links = zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True)
+    links = list(zip(pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True))
     threshold = _link_threshold(linkage)
-    clustering = cluster_groups(links, anchors, threshold, group_of)
+    # exact-match pairs are links by definition; a splink link within one snapshot needs more
+    same_snapshot_threshold = threshold if linkage.method == "exact" else S.SAME_SNAPSHOT_LINK_THRESHOLD
+    clustering = cluster_groups(
+        links,
+        anchors,
+        threshold,
+        group_of,
+        conflicts=_two_people_evidence(con, threshold)
+        | _ambiguous_links(links, group_of, anchors, same_snapshot_threshold),
+        same_snapshot_threshold=same_snapshot_threshold,
+    )
     report.links_accepted = clustering.accepted
     report.links_refused = len(clustering.refused)
+    report.same_snapshot_links = len(clustering.same_snapshot)
 
     clusters = pa.table(
         {
@@ -306,6 +318,52 @@ def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
     )
     for name in ("_clusters_in", "_strongest_in", "_refused_in"):
         con.unregister(name)
+
+
+def _two_people_evidence(con, threshold: float) -> frozenset[tuple[int, int]]:
+    """Linkable pairs that cannot be one person listed twice in one snapshot: two households (a row
+    keyed again by hand is keyed in its household; namesakes live in others), names that as
+    delivered are those of two people (ward.identity.names), or names one letter apart (`An` /
+    `Anh`) where the row without ID is listed in more than one snapshot (a person over time, not a
+    one-off copy) or the two carry different phones."""
+    named = con.execute(
+        f"""
+        select least(x.unique_id_l, x.unique_id_r), greatest(x.unique_id_l, x.unique_id_r),
+            l.household_id is distinct from r.household_id,
+            l.phone is not null and r.phone is not null and l.phone <> r.phone,
+            (not pl.settled and len(pl.snapshots) > 1) or (not pr.settled and len(pr.snapshots) > 1),
+            l.full_name, r.full_name
+        from _identity_pairs x
+        join _identity_profiles pl on pl.profile_id = x.unique_id_l
+        join _identity_rows l on l.row_idx = pl.first_row
+        join _identity_profiles pr on pr.profile_id = x.unique_id_r
+        join _identity_rows r on r.row_idx = pr.first_row
+        where x.match_probability >= {threshold}
+        """
+    ).fetchall()
+    out = set()
+    for a, b, other_household, other_phone, lasting, left, right in named:
+        evidence = name_evidence(left, right)
+        if other_household or evidence == "two" or (evidence == "near" and (other_phone or lasting)):
+            out.add((a, b))
+    return frozenset(out)
+
+
+def _ambiguous_links(links, group_of, anchors, threshold: float) -> frozenset[tuple[int, int]]:
+    """Links of a record that resembles two different ID persons at `threshold` or more: which one
+    it copies is a guess, so within one snapshot it joins neither (the pairs go to review)."""
+    id_groups: dict[int, set[int]] = {}
+    for a, b, p in links:
+        if p < threshold:
+            continue
+        for x, y in ((a, b), (b, a)):
+            group = group_of.get(y, y)
+            if anchors.get(group, {}).get("id"):
+                id_groups.setdefault(x, set()).add(group)
+    ambiguous = {x for x, groups in id_groups.items() if len(groups) > 1}
+    return frozenset(
+        (min(a, b), max(a, b)) for a, b, p in links if p >= threshold and (a in ambiguous or b in ambiguous)
+    )
 
 
 def _link_threshold(linkage: LinkageResult) -> float:
@@ -410,7 +468,7 @@ def _write_outputs(con, linkage: LinkageResult, report: IdentityReport) -> None:
 
 def _write_review_pairs(con, link_threshold: float) -> None:
     """Pairs for a steward, each profile shown by its earliest row: uncertain pairs (REVIEW_THRESHOLD
-    <= p < LINK_THRESHOLD) and refused links (two IDs, two CMNDs, two rows of one snapshot) between
+    <= p < LINK_THRESHOLD) and refused links (two IDs, two CMNDs, two names of one snapshot) between
     two different persons, where a side without ID is not already linked more surely elsewhere
     (its strongest link is below max(p, REVIEW_UNLESS_LINKED_AT)): a row linked to its own ID at
     0.9999 need not be reviewed against a brother who scores 0.4."""
@@ -438,7 +496,7 @@ def _write_review_pairs(con, link_threshold: float) -> None:
             case x.refused
                 when 'id' then 'refused: would join two different citizen IDs'
                 when 'cmnd' then 'refused: would join two different CMNDs'
-                when 'snapshot' then 'refused: both listed in one snapshot'
+                when 'snapshot' then 'refused: listed in one snapshot, not surely one person'
                 else 'uncertain: below the link threshold' end as reason,
             {select_fields}
         from _identity_pairs x

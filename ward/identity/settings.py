@@ -36,9 +36,10 @@ were (linkage._shrink_to_priors). The prior match probability is set, not estima
 (linkage._prior: splink's estimator counts all N^2/2 pairs, most of which are never compared).
 
 What splink does not do: the clustering (ward.identity.clustering) links strongest first and
-refuses a link that would put two 12-digit IDs, two CMNDs, or two rows of one snapshot in one
-person (a snapshot lists a person once: that is what keeps twins apart, who share a household,
-surname and birth date and differ only by a given name).
+refuses a link that would put two 12-digit IDs or two CMNDs in one person. Two rows of one
+snapshot may be one person (a row keyed again by hand), but join only at SAME_SNAPSHOT_LINK_THRESHOLD
+and when their names as delivered are not those of two people (ward.identity.names: twins share a
+household, surname and birth date and differ by a given name, which folding may hide: Hùng/Hưng).
 
 Costs, measured on 2 cores: damerau_levenshtein costs 2 s per million pairs in DuckDB, levenshtein
 0.25 s, hamming 0.03 s, jaro_winkler 0.15 s; u-estimation compares U_MAX_PAIRS pairs on every
@@ -74,6 +75,10 @@ from splink import SettingsCreator
 #: false merges, which are worse here than a missed link (a missed link leaves a person listed
 #: twice, and the pair is in review_pairs; a false merge silently hides a resident).
 LINK_THRESHOLD = 0.8
+#: Two rows of one snapshot (a person keyed twice) link only from this probability up, and only when
+#: their names are not evidence of two people (ward.identity.names): twins and namesakes share a
+#: household or a name and score high on everything else.
+SAME_SNAPSHOT_LINK_THRESHOLD = 0.9
 #: Pairs between this and LINK_THRESHOLD are not linked but listed in identity.review_pairs.
 REVIEW_THRESHOLD = 0.3
 #: ... unless the record without ID in the pair is already linked at least this surely (and more
@@ -92,8 +97,10 @@ CONFIDENCE_UNMATCHED = 0.5  # no usable ID and nothing matched: the person is th
 
 #: Below this many unsettled records (no usable 12-digit ID) the model is not trained: records
 #: link only on exact folded name + date of birth (or day/month swapped) + sex + household (the
-#: report says so).
-MIN_UNSETTLED_TO_TRAIN = 50
+#: report says so). From 20 up, the model's priors carry it where training data is thin
+#: (linkage._shrink_to_priors): a small ward's copies keyed with a typo still link (43 unsettled
+#: records of a 1,500-person ward: exact matching missed 1 copy in 24, splink none).
+MIN_UNSETTLED_TO_TRAIN = 20
 
 # ---------------------------------------------------------------------------------------------
 # Training.

@@ -2,8 +2,9 @@
 -- rows that were not quarantined (what was not kept is in the quarantine, with all its reasons in
 -- quality.row_issues). person_key: the person a citizens row became. resolved_at stays null while
 -- the problem is open. Household rules that compare the two sources (no head, several heads,
--- member_count off, head not a member, a resident's household unknown) come from
--- int_households__findings (person_key null for a household row: it is not a person).
+-- member_count off, head not a member, a second head, a resident's household unknown) come from
+-- int_households__findings (person_key null for a household row: it is not a person), and one
+-- person listed twice in one snapshot from int_citizens__duplicate_findings.
 with
 
 issues as (
@@ -62,7 +63,11 @@ household_findings as (
         household.reason_en,
         household.first_seen_at,
         household.residential_group_no
-    from {{ ref('int_households__findings') }} as household
+    from (
+        select * from {{ ref('int_households__findings') }}
+        union all
+        select * from {{ ref('int_citizens__duplicate_findings') }}
+    ) as household
     left join {{ ref('int_citizens__identified') }} as persons
         on
             household.source = 'citizens'

@@ -1,10 +1,14 @@
 -- The ward's data-quality scorecard: one row per (source, dimension, metric, residential_group_no),
 -- residential_group_no null for the whole ward, for the latest extract of each source. Metrics
--- (value a 0..1 share unless the name says it is a count; denominator = what the share is of):
+-- (`unit` tells a 0..1 `share` from a `count` and from `days`; denominator = what the share is of).
+-- Nothing here reads the clock: a run that brings no new file changes no figure. Ages are counted
+-- to the ward's newest extract of any source (the date the data describes), not to the build day;
+-- how old the data is at this moment is Dagster's freshness check, evaluated on a timer.
 --   dung        rows_passing_rules          share of rows no rule of expectations/rules.yml fired on
 --   du          required_fields_filled      share of required cells (ward/sources.py) delivered non-empty
 --   sach        rows_without_format_faults  share of rows whose every delivered cell could be read
---   song        days_since_latest_extract   count: days from the source's latest extract to the build
+--   song        days_since_latest_extract   days: from the source's latest extract to the newest
+--                                           extract of any source (unit days)
 --   song        latest_extract_within_threshold  1 when that age is within the source's freshness
 --                                           threshold (WARD_FRESHNESS_*_DAYS), else 0 (ward only)
 --   song        records_updated_last_12_months  share of the latest snapshot's persons / households
@@ -19,9 +23,12 @@
 --   dung_chung  marts_with_rows             share of the six shared marts (dim_citizen, dim_household,
 --                                           mart_population_by_group, fct_service_record,
 --                                           mart_service_kpis, deliveries) this build published with rows
---   dung_chung  exports_current             share of those marts in the exports downstream apps read at
---                                           build time (exports/manifest.json) that were built from the
---                                           latest extract of every source (0 before the first export)
+--   dung_chung  exports_current             share of those marts that describe the latest extract of
+--                                           their sources (they are exported with this scorecard,
+--                                           together or not at all): dim_citizen, dim_household and
+--                                           the population mart at the latest citizens/households
+--                                           snapshot, dossiers and KPIs up to the latest dossier
+--                                           extract, deliveries listing every file of the ledger
 -- Row metrics also come for source `all` (every source's latest extract together, ward only).
 -- snapshot_date: the source's latest extract date (`all`: the latest citizens snapshot date).
 with
@@ -40,6 +47,11 @@ latest_extracts as (
 
 citizens_snapshot as (
     select max(snapshot_date) as snapshot_date from {{ ref('int_persons') }}
+),
+
+-- the date the ward's data describes: its newest extract of any source
+as_of as (
+    select max(snapshot_date) as as_of_date from latest_extracts
 ),
 
 -- every row counts in its group's figures, its source's ward figures and the `all` ward figures
@@ -126,7 +138,7 @@ liveness as (
         source,
         'song' as dimension,
         'days_since_latest_extract' as metric,
-        cast(current_date - snapshot_date as double) as metric_value,
+        cast((select as_of.as_of_date from as_of) - snapshot_date as double) as metric_value,
         null as residential_group_no,
         true as is_ward,
         null as denominator
@@ -138,7 +150,10 @@ liveness as (
         latest_extracts.source,
         'song' as dimension,
         'latest_extract_within_threshold' as metric,
-        cast(current_date - latest_extracts.snapshot_date <= thresholds.max_days as double) as metric_value,
+        cast(
+            (select as_of.as_of_date from as_of) - latest_extracts.snapshot_date <= thresholds.max_days
+            as double
+        ) as metric_value,
         null as residential_group_no,
         true as is_ward,
         null as denominator
@@ -285,31 +300,37 @@ exported as (
         'all' as source,
         'dung_chung' as dimension,
         'exports_current' as metric,
-        coalesce(
-            count(*) filter (
-                where exports.is_current
-                and exports.mart in (
-                    'dim_citizen', 'dim_household', 'mart_population_by_group',
-                    'fct_service_record', 'mart_service_kpis', 'deliveries'
-                )
-            ) / 6, 0
-        ) as metric_value,
+        (
+            coalesce((
+                select max(d.snapshot_date) = (select e.snapshot_date from latest_extracts as e where e.source = 'citizens')
+                from {{ ref('dim_citizen') }} as d
+            ), false)::integer
+            + coalesce((
+                select max(p.snapshot_date) = (select e.snapshot_date from latest_extracts as e where e.source = 'citizens')
+                from {{ ref('mart_population_by_group') }} as p
+            ), false)::integer
+            + coalesce((
+                select count(*) > 0 from {{ ref('dim_household') }}
+                where (select e.snapshot_date from latest_extracts as e where e.source = 'households') is not null
+            ), false)::integer
+            + coalesce((
+                select max(k.month) = date_trunc('month', (
+                    select e.snapshot_date from latest_extracts as e where e.source = 'service_records'
+                ))
+                from {{ ref('mart_service_kpis') }} as k
+            ), false)::integer
+            + coalesce((
+                select count(*) > 0 from {{ ref('fct_service_record') }}
+                where (select e.snapshot_date from latest_extracts as e where e.source = 'service_records') is not null
+            ), false)::integer
+            + coalesce((
+                select count(*) = (select count(*) from {{ ref('stg_landing__deliveries') }})
+                from {{ ref('deliveries') }}
+            ), false)::integer
+        ) / 6 as metric_value,
         null as residential_group_no,
         true as is_ward,
         6 as denominator
-    from (
-        select
-            export_state.mart,
-            bool_and(
-                export_state.latest_extract_date
-                >= (
-                    select e.snapshot_date from latest_extracts as e
-                    where e.source = export_state.source
-                )
-            ) as is_current
-        from {{ source('quality', 'export_state') }} as export_state
-        group by export_state.mart
-    ) as exports
 ),
 
 published as (
@@ -351,6 +372,13 @@ select
     cast(metrics.dimension as varchar) as dimension,
     cast(metrics.metric as varchar) as metric,
     cast(metrics.metric_value as double) as value,
+    cast(
+        case
+            when metrics.metric like 'days_%' then 'days'
+            when metrics.metric like '%_count' or metrics.metric like 'count_%' then 'count'
+            else 'share'
+        end as varchar
+    ) as unit,
     cast(metrics.residential_group_no as integer) as residential_group_no,
     cast(
         case

@@ -1,7 +1,8 @@
 -- Each person's state in a citizens snapshot beside their state in the snapshot before it: one row
 -- per (snapshot, person listed in it or in the previous one), for every snapshot but the first (the
 -- baseline). Built from int_persons, which every run recomputes from all landing files, so the
--- events derived from it do not depend on how or when the extracts arrived.
+-- events derived from it do not depend on how or when the extracts arrived. A date of death after
+-- the snapshot date is impossible (the person is alive on it; CIT_DEATH_AFTER_EXTRACT): no death yet.
 with
 
 persons as (
@@ -10,7 +11,7 @@ persons as (
         person_key,
         date_of_birth,
         date_of_birth_precision,
-        date_of_death,
+        case when date_of_death <= snapshot_date then date_of_death end as date_of_death,
         residence_type,
         household_id,
         residential_group_no

@@ -1,52 +1,68 @@
 -- Household rules that need both sources, reported to the steward as findings and never fixed
--- silently (the row rules of one row at a time live in expectations/rules.yml; these compare a
--- household row of the latest households snapshot with the residents of the latest citizens
--- snapshot that point to it):
---   HH_NO_HEAD                no resident member has the relation Chủ hộ
---   HH_SEVERAL_HEADS          more than one resident member has the relation Chủ hộ
---   HH_MEMBER_COUNT_MISMATCH  the upstream member_count differs from the residents counted
---   HH_HEAD_NOT_MEMBER        the head the household list names is not a resident member of it
---   CIT_HOUSEHOLD_UNKNOWN     (a citizens row) the resident's household is not in the households
+-- silently (the row rules of one row at a time live in expectations/rules.yml). Made for EVERY
+-- households snapshot, against the citizens snapshot of the same extract date (a households
+-- snapshot without one cannot be compared and gets none):
+--   HH_NO_HEAD                (household row) no resident member has the relation Chủ hộ
+--   HH_SEVERAL_HEADS          (household row) more than one resident member has the relation Chủ hộ
+--   HH_MEMBER_COUNT_MISMATCH  (household row) member_count differs from the persons the citizens
+--                             snapshot lists under the household, whatever their residence type
+--                             (Tạm vắng included; extract-spec "What the words mean")
+--   HH_HEAD_NOT_MEMBER        (household row) the head the list names is not a resident member
+--   CIT_SECOND_HEAD           (citizens row) a resident who claims Chủ hộ in a household that has
+--                             more than one: every claimer but the head the households list names
+--   CIT_HOUSEHOLD_UNKNOWN     (citizens row) the row's household_id is not in the households
 --                             snapshot of the same date
+-- Persons, not rows, are counted (one person listed twice is one member, int_persons).
 with
+
+compared_dates as (
+    select distinct households.snapshot_date
+    from {{ ref('int_households') }} as households
+    inner join {{ ref('int_persons') }} as persons
+        on households.snapshot_date = persons.snapshot_date
+),
 
 households as (
     select * from {{ ref('int_households') }}
-    where snapshot_date = (select max(h.snapshot_date) from {{ ref('int_households') }} as h)
+    where snapshot_date in (select compared_dates.snapshot_date from compared_dates)
 ),
 
-residents as (
+listed as (
     select
         snapshot_persons.*,
         -- the person's ID even when this snapshot's row lost it (identity linked it to the ID)
-        coalesce(snapshot_persons.citizen_id, clusters.citizen_id) as known_citizen_id
-    from {{ ref('int_persons') }} as snapshot_persons
-    left join {{ source('identity', 'persons') }} as clusters
-        on snapshot_persons.person_key = clusters.person_key
-    where
-        snapshot_persons.snapshot_date = (select max(p.snapshot_date) from {{ ref('int_persons') }} as p)
-        and snapshot_persons.residence_type in ('thuong_tru', 'tam_tru')
+        coalesce(snapshot_persons.citizen_id, clusters.citizen_id) as known_citizen_id,
+        snapshot_persons.residence_type in ('thuong_tru', 'tam_tru')
         and (
             snapshot_persons.date_of_death is null
             or snapshot_persons.date_of_death > snapshot_persons.snapshot_date
-        )
+        ) as is_resident
+    from {{ ref('int_persons') }} as snapshot_persons
+    left join {{ source('identity', 'persons') }} as clusters
+        on snapshot_persons.person_key = clusters.person_key
+    where snapshot_persons.snapshot_date in (select compared_dates.snapshot_date from compared_dates)
 ),
 
 counted as (
     select
         households.*,
-        count(residents.person_key) as members,
-        count(residents.person_key) filter (where residents.relation_to_head = 'Chủ hộ') as heads,
-        count(residents.person_key) filter (
-            where residents.known_citizen_id = households.head_citizen_id
+        count(listed.person_key) as persons_listed,
+        count(listed.person_key) filter (where listed.is_resident) as members,
+        count(listed.person_key) filter (
+            where listed.is_resident and listed.relation_to_head = 'Chủ hộ'
+        ) as heads,
+        count(listed.person_key) filter (
+            where listed.is_resident and listed.known_citizen_id = households.head_citizen_id
         ) as named_head_is_member
     from households
-    left join residents
-        on households.household_id = residents.household_id
+    left join listed
+        on
+            households.snapshot_date = listed.snapshot_date
+            and households.household_id = listed.household_id
     group by all
 ),
 
-findings as (
+household_findings as (
     select
         *,
         'HH_NO_HEAD' as rule,
@@ -76,12 +92,13 @@ findings as (
         'HH_MEMBER_COUNT_MISMATCH' as rule,
         'member_count' as column_name,
         cast(member_count as varchar) as value,
-        'Số thành viên ghi ' || member_count || ' nhưng có ' || members || ' cư dân thuộc hộ '
-        || household_id || '.' as reason_vi,
-        'Member count says ' || member_count || ' but ' || members || ' residents point to household '
-        || household_id || '.' as reason_en
+        'Số thành viên ghi ' || member_count || ' nhưng danh sách công dân cùng ngày có '
+        || persons_listed || ' người thuộc hộ ' || household_id || ' (kể cả tạm vắng).' as reason_vi,
+        'Member count says ' || member_count || ' but the citizens list of the same date has '
+        || persons_listed || ' persons in household ' || household_id || ' (absent ones included).'
+            as reason_en
     from counted
-    where member_count is not null and member_count <> members
+    where member_count is not null and member_count <> persons_listed
     union all
     select
         *,
@@ -96,34 +113,56 @@ findings as (
     where head_citizen_id is not null and named_head_is_member = 0
 ),
 
-households_by_date as (
-    select distinct
-        snapshot_date,
-        household_id
-    from {{ ref('int_households') }}
+second_heads as (
+    select
+        'citizens' as source,
+        listed.source_file,
+        listed.row_number,
+        listed.file_sha256,
+        'CIT_SECOND_HEAD' as rule,
+        'relation_to_head' as column_name,
+        listed.relation_to_head as value,
+        'Hộ ' || listed.household_id || ' đã có chủ hộ khác (' || counted.heads
+        || ' người ghi là Chủ hộ): kiểm tra quan hệ với chủ hộ của dòng này.' as reason_vi,
+        'Household ' || listed.household_id || ' already has another head (' || counted.heads
+        || ' persons listed as Chủ hộ): check this row''s relation to the head.' as reason_en,
+        listed.loaded_at as first_seen_at,
+        listed.residential_group_no
+    from listed
+    inner join counted
+        on
+            listed.snapshot_date = counted.snapshot_date
+            and listed.household_id = counted.household_id
+    where
+        counted.heads > 1
+        and listed.is_resident
+        and listed.relation_to_head = 'Chủ hộ'
+        and listed.known_citizen_id is distinct from counted.head_citizen_id
 ),
 
 unknown_households as (
     select
         'citizens' as source,
-        residents.source_file,
-        residents.row_number,
-        residents.file_sha256,
+        rows_listed.source_file,
+        rows_listed.row_number,
+        rows_listed.file_sha256,
         'CIT_HOUSEHOLD_UNKNOWN' as rule,
         'household_id' as column_name,
-        residents.household_id as value,
-        'Mã hộ ' || residents.household_id
+        rows_listed.household_id as value,
+        'Mã hộ ' || rows_listed.household_id
         || ' không có trong danh sách hộ gia đình cùng ngày trích xuất.' as reason_vi,
-        'Household id ' || residents.household_id
+        'Household id ' || rows_listed.household_id
         || ' is not in the households list of the same extract date.' as reason_en,
-        residents.loaded_at as first_seen_at,
-        residents.residential_group_no
-    from residents
+        rows_listed.loaded_at as first_seen_at,
+        rows_listed.residential_group_no
+    from {{ ref('int_citizens__identified') }} as rows_listed
     where
-        residents.snapshot_date in (select h.snapshot_date from households_by_date as h)
+        rows_listed.extract_date in (select compared_dates.snapshot_date from compared_dates)
         and not exists (
-            select 1 from households_by_date as h
-            where h.snapshot_date = residents.snapshot_date and h.household_id = residents.household_id
+            select 1 from households
+            where
+                households.snapshot_date = rows_listed.extract_date
+                and households.household_id = rows_listed.household_id
         )
 )
 
@@ -139,6 +178,8 @@ select
     reason_en,
     loaded_at as first_seen_at,
     residential_group_no
-from findings
+from household_findings
+union all
+select * from second_heads
 union all
 select * from unknown_households

@@ -1,55 +1,95 @@
 -- One person per identity per citizens snapshot (snapshot = all kept rows of the files with the same
--- extract date). When several kept rows of a snapshot share an identity, the person takes the
--- values of the row updated last (updated_at), then the highest row_number; source_row_count
--- says how many rows were merged.
+-- extract date). A snapshot may list one person in several rows (a row keyed again by hand, linked
+-- by the identity step); the person then takes each attribute from the best evidence among them
+-- (survivorship, documented per column in _intermediate__models.yml and docs/architecture.md):
+--   citizen_id, legacy_id     the valid ID (cleaning nulls a broken one; identity never merges two)
+--   full_name                 a name with diacritics over the same name without them
+--   date_of_birth (+ precision, birth_year)  a full date over a partial one (day > month > year)
+--   every other attribute     a value over none
+-- Ties, and the lineage (source_file, row_number, ...): the row carrying the valid ID (the record
+-- itself, not a copy keyed by hand), then the row updated last, then the first listed (a copy keyed
+-- again by hand comes after its record).
 --
 -- match_confidence: the weakest match among the rows merged into the person in this snapshot (1.0
 -- when they all carry the valid 12-digit ID; the link probability for a probabilistic match).
 with
 
 identified as (
-    select * from {{ ref('int_citizens__identified') }}
-),
-
-ranked as (
     select
         *,
-        row_number() over (
-            partition by extract_date, person_key
-            order by updated_at desc nulls last, row_number desc, source_file desc
-        ) as pick,
-        count(*) over (partition by extract_date, person_key) as rows_merged,
-        min(match_confidence) over (partition by extract_date, person_key) as weakest_match
+        citizen_id is not null as has_citizen_id,
+        regexp_matches(coalesce(full_name, ''), '[^\x00-\x7F]') as has_diacritics,
+        case date_of_birth_precision when 'day' then 3 when 'month' then 2 when 'year' then 1 else 0 end
+            as date_of_birth_rank
+    from {{ ref('int_citizens__identified') }}
+),
+
+survived as (
+    select
+        extract_date as snapshot_date,
+        person_key,
+        max(citizen_id) as citizen_id,
+        {{ survive('legacy_id') }} as legacy_id,
+        first(full_name order by full_name is null, has_diacritics desc, {{ survivorship_order() }})
+            as full_name,
+        first(
+            {'date_of_birth': date_of_birth, 'precision': date_of_birth_precision, 'birth_year': birth_year}
+            order by date_of_birth is null, date_of_birth_rank desc, {{ survivorship_order() }}
+        ) as birth,
+        {{ survive('sex') }} as sex,
+        {{ survive('ethnicity') }} as ethnicity,
+        {{ survive('religion') }} as religion,
+        {{ survive('nationality') }} as nationality,
+        {{ survive('residence_type') }} as residence_type,
+        {{ survive('household_id') }} as household_id,
+        {{ survive('relation_to_head') }} as relation_to_head,
+        {{ survive('residential_group_no') }} as residential_group_no,
+        {{ survive('phone') }} as phone,
+        {{ survive('marital_status') }} as marital_status,
+        {{ survive('date_of_death') }} as date_of_death,
+        max(updated_at) as updated_at,
+        first(
+            {
+                'identity_kind': identity_kind,
+                'source_file': source_file,
+                'row_number': row_number,
+                'file_sha256': file_sha256,
+                'loaded_at': loaded_at
+            }
+            order by {{ survivorship_order() }}
+        ) as lineage,
+        count(*) as rows_merged,
+        min(match_confidence) as weakest_match
     from identified
+    group by extract_date, person_key
 )
 
 select
-    ranked.extract_date as snapshot_date,
-    ranked.person_key,
-    ranked.identity_kind,
-    ranked.citizen_id,
-    ranked.legacy_id,
-    ranked.full_name,
-    ranked.date_of_birth,
-    ranked.date_of_birth_precision,
-    ranked.birth_year,
-    ranked.sex,
-    ranked.ethnicity,
-    ranked.religion,
-    ranked.nationality,
-    ranked.residence_type,
-    ranked.household_id,
-    ranked.relation_to_head,
-    ranked.residential_group_no,
-    ranked.phone,
-    ranked.marital_status,
-    ranked.date_of_death,
-    ranked.updated_at,
-    ranked.source_file,
-    ranked.row_number,
-    ranked.file_sha256,
-    ranked.loaded_at,
-    cast(ranked.rows_merged as integer) as source_row_count,
-    ranked.weakest_match as match_confidence
-from ranked
-where ranked.pick = 1
+    snapshot_date,
+    person_key,
+    lineage.identity_kind,
+    citizen_id,
+    legacy_id,
+    full_name,
+    birth.date_of_birth,
+    birth.precision as date_of_birth_precision,
+    birth.birth_year,
+    sex,
+    ethnicity,
+    religion,
+    nationality,
+    residence_type,
+    household_id,
+    relation_to_head,
+    residential_group_no,
+    phone,
+    marital_status,
+    date_of_death,
+    updated_at,
+    lineage.source_file,
+    lineage.row_number,
+    lineage.file_sha256,
+    lineage.loaded_at,
+    cast(rows_merged as integer) as source_row_count,
+    weakest_match as match_confidence
+from survived
