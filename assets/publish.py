@@ -1,10 +1,9 @@
-"""Publication: the analysts' warehouse and the exported marts, each replaced whole.
+"""Publication: the analysts' warehouse and the exported marts, replaced whole and together.
 
-One step publishes both: the warehouse is a file copy (≈ 1–2 s at 1M residents) that needs no
-CPU, so the exports are written from the build database while it runs.
+One step publishes both (ward.publish.together): the warehouse is a file copy (≈ 1–2 s at 1M
+residents) that needs no CPU, so the exports are written from the build database while it runs;
+both are swapped in only when both are ready, or neither is.
 """
-
-from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import duckdb
@@ -14,7 +13,7 @@ from assets.history import SNP_HOUSEHOLDS, SNP_PERSONS
 from orchestration.resources import WardResource
 from ward.build_state import stored_fingerprint
 from ward.publish.exports import ExportReport, export_marts
-from ward.publish.warehouse import checkpoint, publish_warehouse
+from ward.publish.together import PublishError, publish_together
 from ward.settings import Settings
 
 WAREHOUSE_KEY = dg.AssetKey(["published", "warehouse"])
@@ -40,18 +39,18 @@ EXPORTS_KEY = dg.AssetKey(["published", "exports"])
 )
 def publish(context: dg.AssetExecutionContext, ward: WardResource):
     settings = ward.settings
-    checkpoint(settings.build_db_path)  # the file is complete before it is copied or read
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse") as copier:
-        copied = copier.submit(
-            publish_warehouse, settings.build_db_path, settings.warehouse_path, checkpointed=True
+    try:
+        published = publish_together(
+            settings.build_db_path,
+            settings.warehouse_path,
+            settings.exports_dir,
+            lambda: _export(context, settings),
+            settings.readers_group,
         )
-        try:
-            report = _export(context, settings)
-        except Exception:
-            # The warehouse is published all the same (the two never depended on each other).
-            yield _published_warehouse(copied.result())
-            raise
-        yield _published_warehouse(copied.result())
+    except PublishError as error:
+        raise dg.Failure(description=str(error)) from error
+    report = published.exports
+    yield _published_warehouse(published.warehouse)
     yield dg.MaterializeResult(
         asset_key=EXPORTS_KEY,
         metadata={
@@ -73,7 +72,14 @@ def _export(context: dg.AssetExecutionContext, settings: Settings) -> ExportRepo
     with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
         persons = stored_fingerprint(con, "dbt_downstream")
     tokens = {mart: persons for mart in persons_marts()} if persons else {}
-    report = export_marts(settings.build_db_path, settings.exports_dir, settings.shared_export_key, tokens)
+    report = export_marts(
+        settings.build_db_path,
+        settings.exports_dir,
+        settings.shared_export_key,
+        tokens,
+        readers_group=settings.readers_group,
+        swap=False,
+    )
     if report.reused:
         context.log.info(f"Unchanged since the last export, linked not rewritten: {', '.join(report.reused)}")
     if report.shared_skipped_reason:

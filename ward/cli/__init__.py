@@ -105,5 +105,5 @@ def quarantine(
     if not warehouse.exists():
         console.print(f"[red]No published warehouse at {warehouse}[/]: run `ward run` first.")
         raise typer.Exit(1)
-    rows = write_worklist(warehouse, group, xlsx)
+    rows = write_worklist(warehouse, group, xlsx, readers_group=Settings.from_env().readers_group)
     console.print(f"{rows} open problem(s) of Tổ dân phố {group} written to {xlsx}")

@@ -22,14 +22,32 @@ def replace_file(source: Path, target: Path, group: str | None = None) -> None:
     file system about a second, which the run need not wait for. It is kept under another name
     and removed by a background process (a reader that has it open keeps reading it either way).
     """
+    commit_file(stage_file(source, target, group), target)
+    forget_replaced(target)
+
+
+def stage_file(source: Path, target: Path, group: str | None = None) -> Path:
+    """The first half of replace_file: a private copy beside `target`, not yet in its place."""
     private_dir(target.parent, group)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.copyfile(source, tmp)
     make_private(tmp, group)
-    replaced = target.with_name(f".{target.name}.replaced-{os.getpid()}-{time.time_ns()}")
+    return tmp
+
+
+def commit_file(staged: Path, target: Path) -> Path | None:
+    """The second half: rename the staged copy over `target`. Returns the replaced file, kept
+    under another name until forget_replaced (so it can be put back), or None if there was none."""
+    replaced = None
     if target.exists():
+        replaced = target.with_name(f".{target.name}.replaced-{os.getpid()}-{time.time_ns()}")
         os.link(target, replaced)
-    os.replace(tmp, target)
+    os.replace(staged, target)
+    return replaced
+
+
+def forget_replaced(target: Path) -> None:
+    """Free the files replaced so far, in the background."""
     _remove_in_background(sorted(target.parent.glob(f".{target.name}.replaced-*")))
 
 
@@ -71,3 +89,8 @@ def swap_symlink(link: Path, version_dir: Path, keep: int = 2) -> None:
     for old in versions[:-keep]:
         if old != version_dir:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def discard_version_dir(version_dir: Path) -> None:
+    """A version that will not be published (its publication failed half-way)."""
+    shutil.rmtree(version_dir, ignore_errors=True)

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ward.ingest.permissions import make_private, make_shared
-from ward.publish.atomic import new_version_dir, swap_symlink
+from ward.publish.atomic import discard_version_dir, new_version_dir, swap_symlink
 from ward.publish.keyed_hash import hash_column
 from ward.publish.personal_data import NOT_SHARED_TABLES, shared_action
 from ward.settings import ENV_SHARED_KEY, MIN_SHARED_KEY_LENGTH
@@ -35,6 +35,7 @@ class ExportReport:
     shared_tables: dict[str, int] = field(default_factory=dict)
     shared_skipped_reason: str | None = None
     reused: list[str] = field(default_factory=list)  # marts hard-linked from the previous set
+    version_dir: Path | None = None  # the new set, before it is swapped in (swap=False)
 
 
 def _sha256(path: Path) -> str:
@@ -156,6 +157,7 @@ def export_marts(
     shared_key: str | None,
     build_tokens: dict[str, str] | None = None,
     readers_group: str | None = None,
+    swap: bool = True,
 ) -> ExportReport:
     """Write every mart of the build database into a new export set and swap it in.
 
@@ -165,6 +167,9 @@ def export_marts(
 
     File modes: the full marts and their manifest 0600 (0640, owned by `readers_group`), the set's
     folder 0711 (0751) so that others can reach shared/ but not list the set; shared/ 0755 / 0644.
+
+    swap=False: the set is written but not swapped in; the caller swaps `report.version_dir` in
+    (ward.publish.together publishes it with the warehouse, or neither).
     """
     build_tokens = build_tokens or {}
     report = ExportReport(exports_dir=exports_dir)
@@ -173,50 +178,57 @@ def export_marts(
     live = exports_dir.resolve() if exports_dir.exists() else exports_dir
     previous, previous_shared = _previous_entries(live, None), _previous_entries(live / "shared", key_id)
     version = new_version_dir(exports_dir, readers_group)
-    with duckdb.connect(str(build_db), read_only=True) as con:
-        marts = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = ? order by table_name",
-                [MARTS_SCHEMA],
-            ).fetchall()
-        ]
-        extract_dates = _extract_dates(con)
-        files, shared_files = [], []
-        shared_dir = version / "shared"
+    try:
+        with duckdb.connect(str(build_db), read_only=True) as con:
+            marts = [
+                r[0]
+                for r in con.execute(
+                    "select table_name from information_schema.tables where table_schema = ? "
+                    "order by table_name",
+                    [MARTS_SCHEMA],
+                ).fetchall()
+            ]
+            extract_dates = _extract_dates(con)
+            files, shared_files = [], []
+            shared_dir = version / "shared"
+            if key:
+                shared_dir.mkdir()
+                make_shared(shared_dir)
+            for mart in marts:
+                token = build_tokens.get(mart)
+                shared = bool(key) and mart not in NOT_SHARED_TABLES
+                entry = _reuse(previous, live, version, mart, token)
+                if entry is not None:
+                    report.reused.append(mart)
+                    make_private(version / entry["file"], readers_group)  # a set written before modes
+                shared_entry = None
+                if shared:
+                    shared_entry = _reuse(previous_shared, live / "shared", shared_dir, mart, token)
+                if entry is None or (shared and shared_entry is None):
+                    # in a set order: the same mart gives the same bytes (a run with nothing new changes
+                    # no export; downstream apps compare checksums)
+                    table = con.sql(f"select * from {MARTS_SCHEMA}.{mart} order by all").to_arrow_table()
+                    entry = entry or {
+                        **_write_table(table, version, mart, "ward", readers_group),
+                        "build_token": token,
+                    }
+                    if shared and shared_entry is None:
+                        written = _write_table(shared_table(table, key), shared_dir, mart, "shared")
+                        shared_entry = {**written, "build_token": token}
+                files.append(entry)
+                report.tables[mart] = entry["rows"]
+                if shared:
+                    shared_files.append(shared_entry)
+                    report.shared_tables[mart] = shared_entry["rows"]
+        _write_manifest(version, files, extract_dates, tier="ward", group=readers_group)
         if key:
-            shared_dir.mkdir()
-            make_shared(shared_dir)
-        for mart in marts:
-            token = build_tokens.get(mart)
-            shared = bool(key) and mart not in NOT_SHARED_TABLES
-            entry = _reuse(previous, live, version, mart, token)
-            if entry is not None:
-                report.reused.append(mart)
-                make_private(version / entry["file"], readers_group)  # a set written before modes
-            shared_entry = None
-            if shared:
-                shared_entry = _reuse(previous_shared, live / "shared", shared_dir, mart, token)
-            if entry is None or (shared and shared_entry is None):
-                # in a set order: the same mart gives the same bytes (a run with nothing new changes
-                # no export; downstream apps compare checksums)
-                table = con.sql(f"select * from {MARTS_SCHEMA}.{mart} order by all").to_arrow_table()
-                entry = entry or {
-                    **_write_table(table, version, mart, "ward", readers_group),
-                    "build_token": token,
-                }
-                if shared and shared_entry is None:
-                    written = _write_table(shared_table(table, key), shared_dir, mart, "shared")
-                    shared_entry = {**written, "build_token": token}
-            files.append(entry)
-            report.tables[mart] = entry["rows"]
-            if shared:
-                shared_files.append(shared_entry)
-                report.shared_tables[mart] = shared_entry["rows"]
-    _write_manifest(version, files, extract_dates, tier="ward", group=readers_group)
-    if key:
-        _write_manifest(shared_dir, shared_files, extract_dates, tier="shared", key_id=key_id)
-    swap_symlink(exports_dir, version)
+            _write_manifest(shared_dir, shared_files, extract_dates, tier="shared", key_id=key_id)
+    except BaseException:
+        discard_version_dir(version)  # a half-written set is never left behind
+        raise
+    report.version_dir = version
+    if swap:
+        swap_symlink(exports_dir, version)
     return report
 
 
