@@ -17,6 +17,8 @@ from ward.identity.names import fold, name_evidence, names_conflict
         ("Lê Thị Lan", "Lê Thị Lân", "near"),  # one plain word in a name with diacritics
         ("Nguyễn Văn Hùng", "Nguyen Van Hung", "slip"),  # keyed wholly without diacritics
         ("Vương Thắng Lợi", "Vương Thắng Lơi", "slip"),  # a tone mark alone
+        ("Nguyễn Đức Quang", "Nguyễn Dức Quang", "slip"),  # đ keyed as d
+        ("Bùi Diễm Quỳnh", "Bùi Điễm Quỳnh", "slip"),
         ("Trần Anh Dũng", "Trần Anh Dng", "slip"),  # a typo is no name: the score decides
         ("Lê Thị Lan", "Lê Lan", "slip"),  # a word dropped: the score decides
         ("Lê Thị Lan", "LÊ  THỊ LAN", "same"),

@@ -7,13 +7,14 @@ is one letter from `Anh Dũng`; so a link between two rows of one snapshot must 
 on the names as delivered (cleaned, with diacritics):
 
 - the same name, or the same name keyed wholly without diacritics: `same` / `slip` (a copy);
-- word by word: a tone mark alone (`Lơi` / `Lợi`) is a keying slip; the same letters with other
-  vowel shapes on both sides (`Hùng` / `Hưng`) are two names; one plain word in a name that has
-  diacritics (`Lan` / `Lân`) is `near`; two different words that are both real name words (in
-  the reference lists of given names and surnames) are two names (`Duy` / `Dũng`), unless one
-  letter apart (`An` / `Anh`, `Thảo` / `Tảo`): `near`, and the other evidence decides
-  (ward.identity.resolve: a row listed in one snapshot only, without another phone, is a copy);
-  a word that is no name (`Dng`) is a typo of the other: the score decides.
+- word by word: a tone mark or đ/d alone (`Lơi` / `Lợi`, `Đức` / `Dức`) is a keying slip;
+- the same letters with other vowel shapes on both sides (`Hùng` / `Hưng`): two names;
+- one plain word in a name that has diacritics (`Lan` / `Lân`): `near`;
+- two different words that are both real name words (in the reference lists of given names and
+  surnames): two names (`Duy` / `Dũng`), unless one letter apart (`An` / `Anh`, `Thảo` / `Tảo`):
+  `near`, and the other evidence decides (ward.identity.resolve: a row listed in one snapshot
+  only, without another phone, is a copy);
+- a word that is no name (`Dng`) is a typo of the other: the score decides.
 
 A conflict is a refusal, not a lower score: a missed duplicate stays visible in review_pairs, a false
 merge silently hides a resident.
@@ -83,7 +84,7 @@ def _is_plain(words: list[str]) -> bool:
 
 def _word_evidence(a: str, b: str, plain: tuple[bool, bool]) -> str:
     if _toneless(a) == _toneless(b):
-        return "slip"  # only a tone mark differs (Lơi / Lợi): the commonest keying slip
+        return "slip"  # only a tone mark or đ/d differs (Lơi / Lợi, Đức / Dức): the commonest slips
     fa, fb = fold(a), fold(b)
     if fa == fb:
         # the same letters with other vowel shapes: on both sides, two names (Hùng / Hưng); a name
@@ -102,7 +103,7 @@ _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, n
 
 
 def _toneless(word: str) -> str:
-    decomposed = unicodedata.normalize("NFD", word)
+    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d"))
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
 
 

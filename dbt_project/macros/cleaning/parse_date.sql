@@ -4,7 +4,8 @@
       time (`2026-09-01 08:30:00`, `2026-09-01T08:30`, `01/09/2026 8:30`); Excel serial numbers
       1..80000 (`45123`, `45123.5`: day n after 1899-12-30); partial dates `yyyy` and `mm/yyyy`
       (people whose exact birth date was never recorded) -> the first day of the period.
-    Four digits alone are a year, never a serial number. Days come before months (Vietnamese order);
+    Four digits alone are a year (1800-2199), never a serial number; other four digits are a serial
+    (`9489` = 1925-12-23: an Excel date cell of the very old, written as a number). Days come before months (Vietnamese order);
     impossible dates (`31/02/1990`) and years outside 1800-2199 give null.
 
     parse_date(col)                  DATE or null
@@ -24,7 +25,7 @@
     case
         when
             regexp_full_match({{ token }}, '[0-9]{1,5}([.,][0-9]+)?')
-            and not regexp_full_match({{ token }}, '[0-9]{4}')
+            and not regexp_full_match({{ token }}, '(1[89]|2[01])[0-9]{2}')
             then try_cast(replace({{ token }}, ',', '.') as double)
     end
 {%- endmacro %}
@@ -49,7 +50,7 @@
 {% macro date_precision(column, parsed_column) -%}
     case
         when {{ parsed_column }} is null then null
-        when regexp_full_match({{ _date_token(column) }}, '[0-9]{4}') then 'year'
+        when regexp_full_match({{ _date_token(column) }}, '(1[89]|2[01])[0-9]{2}') then 'year'
         when regexp_full_match({{ _date_token(column) }}, '[0-9]{1,2}[/.-][0-9]{4}') then 'month'
         else 'day'
     end
