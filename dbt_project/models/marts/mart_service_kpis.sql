@@ -10,6 +10,12 @@
 --                               date. A finished dossier whose completion date is unknown is never
 --                               counted open.
 -- Dossiers without a procedure code count in `ALL` only.
+-- Added columns (marts-spec allows additions; the row set is unchanged):
+--   procedure_name    the latest name seen for the code in fct_service_record (the dossier of the
+--                     latest extract, then the latest updated_at, then the highest record_id);
+--                     'Tất cả thủ tục' for ALL
+--   is_partial_month  the month of the latest extract date, when that date is not its last day:
+--                     its figures cover part of the month only
 with
 
 dossiers as (
@@ -50,6 +56,23 @@ procedures as (
     where procedure_code is not null
     union all
     select 'ALL' as procedure_code
+),
+
+procedure_names as (
+    select
+        procedure_code,
+        procedure_name
+    from dossiers
+    where procedure_code is not null and procedure_name is not null
+    qualify
+        row_number() over (
+            partition by procedure_code
+            order by extract_date desc nulls last, updated_at desc nulls last, record_id desc
+        ) = 1
+    union all
+    select
+        'ALL' as procedure_code,
+        'Tất cả thủ tục' as procedure_name
 ),
 
 dossier_procedures as (
@@ -105,9 +128,12 @@ open_overdue as (
 grid as (
     select
         months.month,
-        procedures.procedure_code
+        procedures.procedure_code,
+        months.month = bounds.last_month
+        and bounds.latest_extract_date < last_day(bounds.last_month) as is_partial_month
     from months
     cross join procedures
+    cross join bounds
 )
 
 select
@@ -119,7 +145,9 @@ select
     cast(coalesce(finished.finished_on_time, 0) as bigint) as finished_on_time,
     cast(finished.finished_on_time / nullif(finished.finished, 0) as double) as on_time_rate,
     cast(received.received_online / nullif(received.received, 0) as double) as online_rate,
-    cast(coalesce(open_overdue.open_overdue_at_month_end, 0) as bigint) as open_overdue_at_month_end
+    cast(coalesce(open_overdue.open_overdue_at_month_end, 0) as bigint) as open_overdue_at_month_end,
+    cast(procedure_names.procedure_name as varchar) as procedure_name,
+    cast(grid.is_partial_month as boolean) as is_partial_month
 from grid
 left join received
     on grid.month = received.month and grid.procedure_code = received.procedure_code
@@ -127,3 +155,5 @@ left join finished
     on grid.month = finished.month and grid.procedure_code = finished.procedure_code
 left join open_overdue
     on grid.month = open_overdue.month and grid.procedure_code = open_overdue.procedure_code
+left join procedure_names
+    on grid.procedure_code = procedure_names.procedure_code
