@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +13,10 @@ import polars as pl
 from ward.ingest.permissions import make_private, private_dir
 from ward.settings import Settings
 
-STATUSES = ("loaded", "rejected", "duplicate")
+# loaded / rejected / duplicate at ingest; held (a citizens snapshot losing persons, a dossier extract
+# dated ahead: ward.deliveries.hold), superseded (the same path delivered again with new bytes) and
+# withdrawn (`ward withdraw`) afterwards. Only a loaded file's rows are built from.
+STATUSES = ("loaded", "rejected", "duplicate", "held", "superseded", "withdrawn")
 
 # Columns and types exactly as docs/architecture.md ("Ledger"); TIMESTAMP UTC as naive UTC.
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
@@ -89,6 +93,31 @@ def write_parquet_atomically(frame: pl.DataFrame, path: Path, group: str | None 
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def ledger_key(row: LedgerRow | dict) -> tuple[str, str, str]:
+    """A ledger row's identity: (source, source_file, sha256)."""
+    if isinstance(row, LedgerRow):
+        return row.source, row.source_file, row.sha256
+    return row["source"], row["source_file"], row["sha256"]
+
+
+def ledger_rows(frame: pl.DataFrame) -> list[LedgerRow]:
+    return [LedgerRow(**row) for row in frame.iter_rows(named=True)]
+
+
+def update_ledger(
+    settings: Settings, rows: list[LedgerRow], changed: Sequence[LedgerRow] = ()
+) -> pl.DataFrame:
+    """Append `rows` and put each of `changed` in the place of the row with its identity (a status
+    that moved: held, released, superseded, withdrawn); the ledger is rewritten atomically."""
+    if not changed:
+        return append_ledger(settings, rows)
+    replacement = {ledger_key(r): r for r in changed}
+    kept = [replacement.pop(ledger_key(r), r) for r in ledger_rows(read_ledger(settings))]
+    frame = pl.DataFrame([asdict(r) for r in [*kept, *replacement.values(), *rows]], schema=LEDGER_SCHEMA)
+    write_parquet_atomically(frame, settings.ledger_path, settings.readers_group)
+    return frame
 
 
 def append_ledger(settings: Settings, rows: list[LedgerRow]) -> pl.DataFrame:

@@ -9,7 +9,9 @@ Nothing in landing/ is ever modified. Logs and the report name files and headers
 Entries are looked at with lstat only (ward.ingest.entries): a link, a FIFO, a sub-folder, a hidden
 file or a name that cannot be shown is recorded `rejected` without being followed or opened. A file
 named with an extract date after today (the ward's date of `now`) is rejected, and so is a file whose
-reader raised: recorded, so it is not retried blindly, and the run goes on.
+reader raised: recorded, so it is not retried blindly, and the run goes on. Once the files are read,
+ward.deliveries.settle holds a citizens snapshot that loses persons or a dossier extract dated ahead
+(moved to `raw/held/`), and lets a path delivered again with new bytes supersede its earlier delivery.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from ward.ingest.entries import NotARegularFile, kind_of, read_regular, safe_nam
 from ward.ingest.extract_date import extract_date, ward_today
 from ward.ingest.grid import HEADER_SEARCH_ROWS, HeaderNotFound
 from ward.ingest.headers import HeaderMapping, belongs_elsewhere, map_headers
-from ward.ingest.ledger import LedgerRow, append_ledger, read_ledger, write_parquet_atomically
+from ward.ingest.ledger import LedgerRow, read_ledger, update_ledger, write_parquet_atomically
 from ward.ingest.permissions import make_private, private_dir
 from ward.ingest.raw_frame import Lineage, data_rows, to_raw_frame
 from ward.ingest.rejections import Reason, Rejection
@@ -59,7 +61,7 @@ ERROR = "error"  # a fault of ours (not of the file): not recorded, retried on t
 class FileOutcome:
     source: str | None
     source_file: str  # path under landing/
-    status: str  # loaded / rejected / duplicate / known / skipped / error
+    status: str  # loaded / rejected / duplicate / held / known / skipped / error
     rows_in: int | None = None
     reason_en: str | None = None
     reason_vi: str | None = None
@@ -72,13 +74,15 @@ class FileOutcome:
 @dataclass
 class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
+    # Earlier deliveries whose status this run moved (held again, released, superseded).
+    changed: list[LedgerRow] = field(default_factory=list)
 
     def by_status(self, status: str) -> list[FileOutcome]:
         return [f for f in self.files if f.status == status]
 
     @property
     def totals(self) -> dict[str, int]:
-        counts = {s: 0 for s in ("loaded", "rejected", "duplicate", KNOWN, SKIPPED, ERROR)}
+        counts = {s: 0 for s in ("loaded", "rejected", "duplicate", "held", KNOWN, SKIPPED, ERROR)}
         for outcome in self.files:
             counts[outcome.status] += 1
         counts["rows_in"] = sum(f.rows_in or 0 for f in self.files if f.status == "loaded")
@@ -221,8 +225,9 @@ def _utc_naive(now: datetime | None) -> datetime:
 
 
 @contextlib.contextmanager
-def _run_lock(settings: Settings):
-    """One ingest at a time (a sensor run and a manual run must not both append to the ledger)."""
+def run_lock(settings: Settings):
+    """One ingest at a time (a sensor run and a manual run must not both append to the ledger), nor
+    a `ward release` / `ward withdraw` while files are read."""
     private_dir(settings.raw_dir, settings.readers_group)
     lock = settings.raw_dir / ".ingest.lock"
     with open(lock, "w") as handle:
@@ -422,7 +427,7 @@ def ingest_landing(settings: Settings, now: datetime | None = None) -> IngestRep
     report = IngestReport()
     # dbt creates the build database next (build/ward.duckdb): its folder is owner-only first.
     private_dir(settings.build_db_path.parent, settings.readers_group)
-    with _run_lock(settings):
+    with run_lock(settings):
         ensure_empty_raw(settings)
         known = _Known.of(read_ledger(settings))
         known.checksums = _read_checksums(settings)
@@ -435,9 +440,41 @@ def ingest_landing(settings: Settings, now: datetime | None = None) -> IngestRep
                     known.add(asdict(row))
                 report.files.append(outcome)
         finally:
-            append_ledger(settings, new_rows)
+            # Also when the loop failed half-way: no loaded file is recorded without its checks.
+            new_rows, changed = _settle(settings, new_rows, now, report)
+            update_ledger(settings, new_rows, changed)
             _write_checksums(settings, known.checksums)
     return report
+
+
+def _settle(
+    settings: Settings, new_rows: list[LedgerRow], now: datetime, report: IngestReport
+) -> tuple[list[LedgerRow], list[LedgerRow]]:
+    """ward.deliveries.settle: hold, release, supersede; the report's outcomes follow the rows."""
+    from ward.deliveries.settle import settle, unchecked
+
+    try:
+        settled = settle(settings, new_rows, now, ward_today(now))
+        rows, changed = settled.rows, settled.changed
+    except Exception as exc:  # a fault of ours: hold what could not be checked, never build from it
+        log.error(
+            "the delivery checks failed (%s): this run's citizens and dossier files are held",
+            type(exc).__name__,
+        )
+        rows, changed = unchecked(settings, new_rows, now, type(exc).__name__), []
+    by_key = {(r.source, r.source_file, r.sha256): r for r in [*rows, *changed]}
+    for i, outcome in enumerate(report.files):
+        row = by_key.get((outcome.source, outcome.source_file, outcome.sha256))
+        if row is not None and row.status != outcome.status and outcome.status in ("loaded", "held"):
+            report.files[i] = replace(
+                outcome,
+                status=row.status,
+                reason_en=row.reason_en,
+                reason_vi=row.reason_vi,
+                raw_path=row.raw_path,
+            )
+    report.changed.extend(changed)
+    return rows, changed
 
 
 def _checksums_path(settings: Settings) -> Path:

@@ -191,7 +191,10 @@ def no_data_rows(f: str) -> Reason:
 
 
 def duplicate(f: str, original: str, original_status: str, received: str) -> Reason:
-    status_vi = {"loaded": "đã nạp", "rejected": "đã bị từ chối"}.get(original_status, original_status)
+    status_vi = {
+        "loaded": "đã nạp", "rejected": "đã bị từ chối", "held": "đang giữ lại",
+        "superseded": "đã được thay thế", "withdrawn": "đã rút",
+    }.get(original_status, original_status)  # fmt: skip
     return Reason(
         "duplicate",
         f"Tệp {f} trùng nội dung với tệp {original} nhận ngày {received} ({status_vi}): không đọc lại. "
@@ -296,3 +299,59 @@ def not_read(f: str, kind: str) -> Reason:
     vi, en = _NOT_READ[kind]
     label_vi, label_en = ("Thư mục", "Folder") if kind == "folder" else ("Tệp", "File")
     return Reason(_NOT_READ_KINDS[kind], f"{label_vi} {f} {vi}", f"{label_en} {f} {en}")
+
+
+# Deliveries held, superseded or withdrawn after they were read (ward/deliveries). -----------------
+
+
+def held_snapshot(
+    f: str, when: str, files: int, baseline: str, figures: str, worst: str, threshold: float
+) -> Reason:
+    """`figures`: "1,440 → 2 persons (−99.9%)"; `worst`: "Tổ dân phố 3: 352 → 0 (−100.0%)"."""
+    limit = f"{threshold:.0%}"
+    return Reason(
+        "held_snapshot",
+        f"Tạm giữ: danh sách công dân ngày {when} ({files} tệp, gồm tệp {f}) so với ngày {baseline}: "
+        f"{figures.replace('persons', 'người')}; nặng nhất {worst}. Mất hơn {limit} số người thường là tệp "
+        "thiếu hoặc nhầm: các dòng của tệp chưa được dùng, số liệu đã công bố giữ nguyên. Nếu tệp đúng, "
+        f"chạy `ward release {f}`; nếu sai, chạy `ward withdraw {f}` rồi đặt danh sách đầy đủ vào thư mục.",
+        f"Held: the citizens list of {when} ({files} file(s), {f} included) against {baseline}: "
+        f"{figures}; worst {worst}. Losing more than {limit} of the persons usually means a partial or "
+        "wrong file: its rows are not used and the published figures stay as they were. If the file is "
+        f"right, run `ward release {f}`; if not, run `ward withdraw {f}` and drop the complete list.",
+    )
+
+
+def held_dossiers_ahead(f: str, when: str, today: str, ahead: int, rows: int, threshold: float) -> Reason:
+    share = ahead / rows if rows else 0.0
+    return Reason(
+        "held_dossiers_ahead",
+        f"Tạm giữ: {ahead:,} trên {rows:,} dòng ({share:.1%}, quá {threshold:.0%}) của tệp {f} có ngày tiếp "
+        f"nhận hoặc ngày cập nhật sau ngày trích xuất {when} hoặc sau hôm nay ({today}): tệp có thể bị sai "
+        "ngày. Các dòng chưa được dùng. Nếu tệp đúng, chạy `ward release "
+        f"{f}`; nếu sai, chạy `ward withdraw {f}` rồi đặt tệp đã sửa vào thư mục.",
+        f"Held: {ahead:,} of {rows:,} rows ({share:.1%}, above {threshold:.0%}) of {f} are received or "
+        f"updated after its extract date {when} or after today ({today}): the file's dates look wrong. "
+        f"Its rows are not used. If the file is right, run `ward release {f}`; if not, run "
+        f"`ward withdraw {f}` and drop the corrected file.",
+    )
+
+
+def superseded(f: str, newer_sha: str, received: str) -> Reason:
+    return Reason(
+        "superseded",
+        f"Đã được thay thế bởi tệp cùng tên {f} gửi lại ngày {received} (sha256 {newer_sha[:12]}…): các "
+        "dòng của bản cũ này không còn được dùng.",
+        f"Replaced by the file delivered again under the same name {f} on {received} (sha256 "
+        f"{newer_sha[:12]}…): the rows of this earlier delivery are no longer used.",
+    )
+
+
+def withdrawn(f: str, day: str) -> Reason:
+    return Reason(
+        "withdrawn",
+        f"Đã rút ngày {day} (`ward withdraw`; ai, khi nào: audit/deliveries.jsonl): các dòng của tệp {f} "
+        "không còn được dùng, dữ liệu được dựng lại như thể tệp chưa từng đến.",
+        f"Withdrawn on {day} (`ward withdraw`; who and when: audit/deliveries.jsonl): the rows of {f} are "
+        "no longer used; the data is rebuilt as if the file had never come.",
+    )

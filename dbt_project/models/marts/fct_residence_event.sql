@@ -11,7 +11,8 @@ compared as (
 ),
 
 events as (
-    -- appears, born after the previous extract
+    -- appears, born after the previous extract and on or before this one (a birth date after the
+    -- extract date, CIT_BIRTH_IN_FUTURE, is unusable for events: no birth is dated in the future)
     select
         *,
         'birth' as event_type,
@@ -19,9 +20,11 @@ events as (
         date_of_birth_precision = 'day' as is_event_date_exact,
         residential_group_no as event_group_no
     from compared
-    where is_listed and not was_listed and date_of_birth > previous_snapshot_date
+    where
+        is_listed and not was_listed
+        and date_of_birth > previous_snapshot_date and date_of_birth <= snapshot_date
     union all
-    -- appears, born before (or with no birth date)
+    -- appears, born before (or with no usable birth date)
     select
         *,
         'move_in' as event_type,
@@ -31,7 +34,10 @@ events as (
     from compared
     where
         is_listed and not was_listed
-        and (date_of_birth <= previous_snapshot_date or date_of_birth is null)
+        and (
+            date_of_birth <= previous_snapshot_date or date_of_birth > snapshot_date
+            or date_of_birth is null
+        )
     union all
     -- listed before, not now: counts in the group the person left
     select

@@ -1,8 +1,9 @@
 -- One row per residential group per month, and one row for the whole ward (residential_group_no
 -- null): the residence events of fct_residence_event counted by the month of event_date. Months run
--- from the first citizens snapshot's month to the latest's (stretched when an event is dated
--- outside, e.g. a death registered late), every month listed, zero rows included, so charts need
--- no gaps filled. The groups are those any citizens snapshot names; an event whose group is
+-- from the first citizens snapshot's month to the latest's (stretched back when an event is dated
+-- before, e.g. a death registered late; never past the latest snapshot: fct_residence_event dates
+-- no event after its snapshot), every month listed, zero rows included, so charts need no gaps
+-- filled. The groups are those any citizens snapshot names; an event whose group is
 -- unknown counts in the ward row only.
 with
 
@@ -27,10 +28,8 @@ bounds as (
             (select cast(date_trunc('month', min(persons.snapshot_date)) as date) from persons),
             (select min(events.month) from events)
         ) as first_month,
-        greatest(
-            (select cast(date_trunc('month', max(persons.snapshot_date)) as date) from persons),
-            (select max(events.month) from events)
-        ) as last_month
+        (select cast(date_trunc('month', max(persons.snapshot_date)) as date) from persons)
+            as last_month
 ),
 
 months as (
