@@ -14,6 +14,8 @@ import duckdb
 from ward.quality.rules import STAGED_MODELS
 
 FULL_REFRESH_TAG = "ward/full_refresh"  # run tag: restage and rebuild everything
+# run tag: why this run rebuilds a build database it found damaged (ward.build_guard), for the step log
+BUILD_DB_RECOVERED_TAG = "ward/build_db_recovered"
 
 _DDL = """
 create schema if not exists pipeline_state;

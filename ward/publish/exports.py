@@ -20,9 +20,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ward.ingest.permissions import make_private, make_shared
+from ward.publish.anonymity import anonymise
 from ward.publish.atomic import discard_version_dir, new_version_dir, swap_symlink
+from ward.publish.dictionary import column_comments, describe_schema
 from ward.publish.keyed_hash import hash_column
-from ward.publish.personal_data import NOT_SHARED_TABLES, shared_action
+from ward.publish.personal_data import NOT_SHARED_TABLES, PERSON_LEVEL_TABLES, shared_action
 from ward.settings import ENV_SHARED_KEY, MIN_SHARED_KEY_LENGTH
 
 MARTS_SCHEMA = "marts"
@@ -81,6 +83,7 @@ def _write_manifest(
         # Which key hashed the shared tier (an HMAC of a constant, not the key): a new key
         # rewrites every shared file.
         "key_id": key_id,
+        **({"rules": SHARED_RULES} if tier == "shared" else {}),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "extract_dates": extract_dates,
         "files": files,
@@ -89,17 +92,30 @@ def _write_manifest(
     _protect(folder / "manifest.json", tier, group)
 
 
-def shared_table(table: pa.Table, key: bytes) -> pa.Table:
-    """The shared-tier form of a mart: personal columns dropped, identifiers hashed."""
+# The shared tier's rules: a set written under other rules is rewritten, never hard-linked.
+SHARED_RULES = "k-anonymity-1"
+
+
+def shared_form(table: pa.Table, key: bytes, mart: str | None = None) -> tuple[pa.Table, dict | None]:
+    """The shared-tier form of a mart: personal columns dropped, identifiers hashed (personal_data);
+    a person-level mart also generalised to k-anonymity, with its report (anonymity.py)."""
     columns, names = [], []
     for name in table.column_names:
-        action = shared_action(name)
+        action = shared_action(name, mart)
         if action == "drop":
             continue
         column = table[name]
         columns.append(hash_column(key, column) if action == "hash" else column)
         names.append(name)
-    return pa.table(columns, names=names)
+    shared = pa.table(columns, names=names)
+    if mart not in PERSON_LEVEL_TABLES:
+        return shared, None
+    shared, report = anonymise(shared)
+    return shared, report.as_manifest()
+
+
+def shared_table(table: pa.Table, key: bytes, mart: str | None = None) -> pa.Table:
+    return shared_form(table, key, mart)[0]
 
 
 def _extract_dates(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -132,7 +148,7 @@ def _previous_entries(folder: Path, key_id: str | None) -> dict[str, dict]:
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
         return {}
-    if manifest.get("key_id") != key_id:
+    if manifest.get("key_id") != key_id or manifest.get("rules") != (SHARED_RULES if key_id else None):
         return {}
     return {e["file"].removesuffix(".parquet"): e for e in manifest["files"] if e.get("build_token")}
 
@@ -189,6 +205,8 @@ def export_marts(
                 ).fetchall()
             ]
             extract_dates = _extract_dates(con)
+            # the data dictionary: each column's DuckDB comment (dbt persist_docs) in its schema item
+            comments = column_comments(con, MARTS_SCHEMA)
             files, shared_files = [], []
             shared_dir = version / "shared"
             if key:
@@ -213,12 +231,14 @@ def export_marts(
                         "build_token": token,
                     }
                     if shared and shared_entry is None:
-                        written = _write_table(shared_table(table, key), shared_dir, mart, "shared")
-                        shared_entry = {**written, "build_token": token}
-                files.append(entry)
+                        shared_rows, anonymity = shared_form(table, key, mart)
+                        written = _write_table(shared_rows, shared_dir, mart, "shared")
+                        # k reached (the smallest class of quasi-identifiers) of a person-level mart
+                        shared_entry = {**written, "build_token": token, "anonymity": anonymity}
+                files.append(describe_schema(entry, comments.get(mart, {})))
                 report.tables[mart] = entry["rows"]
                 if shared:
-                    shared_files.append(shared_entry)
+                    shared_files.append(describe_schema(shared_entry, comments.get(mart, {}), shared=True))
                     report.shared_tables[mart] = shared_entry["rows"]
         _write_manifest(version, files, extract_dates, tier="ward", group=readers_group)
         if key:

@@ -1,0 +1,198 @@
+"""One `ward run` at a time (build/run.lock), a damaged build database told apart from a busy one,
+and a step failure that says its cause (ward/build_guard.py, ward/cli/progress.py)."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import pytest
+from dagster._utils.error import SerializableErrorInfo
+from rich.console import Console
+
+from ward.build_guard import (
+    EXIT_RUN_IN_PROGRESS,
+    BuildDatabaseBusy,
+    RunInProgress,
+    inspect_build_database,
+    lock_path,
+    recover_damaged_build_database,
+    run_lock,
+)
+from ward.cli.progress import failure_text
+from ward.cli.run import run_pipeline
+from ward.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(data_dir=tmp_path, shared_export_key="k" * 32)
+
+
+def _hold(settings: Settings, content: bytes = b"4242 2026-12-04T10:00:00+07:00\n") -> int:
+    """The lock as another run holds it: an exclusive flock on its own open file."""
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, content, 0)
+    return fd
+
+
+def test_a_second_run_refuses_with_exit_3_and_says_who_runs(settings):
+    fd = _hold(settings)
+    try:
+        output = io.StringIO()
+        code = run_pipeline(settings, Console(file=output, width=300))
+    finally:
+        os.close(fd)
+    assert code == EXIT_RUN_IN_PROGRESS == 3
+    text = " ".join(output.getvalue().split())
+    assert "another run is in progress since 2026-12-04T10:00:00+07:00 (pid 4242)" in text
+    assert "--wait" in text
+
+
+def test_the_lock_records_its_holder_and_is_free_again_after_the_block(settings):
+    with run_lock(settings):
+        pid, since = lock_path(settings).read_text().split()
+        assert int(pid) == os.getpid() and since[:4].isdigit()
+        with pytest.raises(RunInProgress, match=re.escape(f"since {since} (pid {pid})")), run_lock(settings):
+            pass
+    with run_lock(settings):  # released
+        pass
+    assert oct(lock_path(settings).stat().st_mode & 0o777) == "0o600"
+
+
+def test_wait_waits_for_the_other_run_to_end(settings):
+    fd = _hold(settings)
+    told = []
+    threading.Timer(0.5, os.close, [fd]).start()
+    started = time.monotonic()
+    with run_lock(settings, wait=True, on_wait=told.append):
+        waited = time.monotonic() - started
+    assert waited >= 0.4
+    assert told == ["another run is in progress since 2026-12-04T10:00:00+07:00 (pid 4242)"]
+
+
+def test_a_run_that_dies_leaves_no_lock_behind(settings):
+    """flock goes with the process: a run killed mid-way does not block the next one."""
+    code = (
+        "import os, sys; from pathlib import Path; from ward.settings import Settings; "
+        "from ward.build_guard import run_lock; "
+        "s = Settings(data_dir=Path(sys.argv[1])); "
+        "cm = run_lock(s); cm.__enter__(); print('held', flush=True); os._exit(9)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(settings.data_dir)], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "held" and done.returncode == 9
+    with run_lock(settings):
+        pass
+
+
+def test_an_unknown_holder_is_said_plainly(settings):
+    fd = _hold(settings, b"")
+    try:
+        with pytest.raises(RunInProgress, match=r"since an unknown time \(pid unknown\)"), run_lock(settings):
+            pass
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def healthy_db(settings):
+    path = settings.build_db_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.t as select range as i, repeat('x', 200) as s from range(200000)")
+    return path
+
+
+def test_a_healthy_or_missing_database_is_not_damaged(settings, healthy_db):
+    assert inspect_build_database(healthy_db) is None
+    assert inspect_build_database(healthy_db.with_name("absent.duckdb")) is None
+    assert recover_damaged_build_database(settings) is None
+    assert healthy_db.exists()
+
+
+@pytest.mark.parametrize(
+    "damage, cause",
+    [
+        ("empty", "empty (0 bytes)"),
+        ("random head", "not a valid DuckDB database file"),
+        ("truncated", "ward.duckdb was damaged"),
+        ("half", ""),
+    ],
+)
+def test_a_damaged_database_is_moved_aside_with_its_cause(settings, healthy_db, damage, cause):
+    size = healthy_db.stat().st_size
+    if damage == "empty":
+        healthy_db.write_bytes(b"")
+    elif damage == "random head":
+        with healthy_db.open("r+b") as fh:
+            fh.write(os.urandom(8192))
+    else:
+        os.truncate(healthy_db, size - 4096 if damage == "truncated" else size // 2)
+    message = recover_damaged_build_database(settings)
+    assert message is not None and cause in message
+    assert "rebuilds it whole from the raw lake" in message
+    assert not healthy_db.exists()
+    aside = list(healthy_db.parent.glob("ward.duckdb.damaged-*"))
+    assert len(aside) == 1 and aside[0].name in message
+
+
+def test_a_database_held_by_another_process_is_busy_not_damaged(settings, healthy_db):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('open', flush=True); time.sleep(60)", str(healthy_db)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(BuildDatabaseBusy, match="Conflicting lock"):
+            recover_damaged_build_database(settings)
+        assert healthy_db.exists()
+        output = io.StringIO()
+        assert run_pipeline(settings, Console(file=output, width=300)) == EXIT_RUN_IN_PROGRESS
+        assert "in use by another process" in output.getvalue()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _error(message: str, cls_name: str, cause: SerializableErrorInfo | None = None) -> SerializableErrorInfo:
+    return SerializableErrorInfo(message=message, stack=[], cls_name=cls_name, cause=cause)
+
+
+def test_a_step_failure_shows_its_cause_not_only_the_wrapper():
+    lock = _error(
+        'IO Error: Could not set lock on file "/d/build/ward.duckdb": Conflicting lock is held in '
+        "/usr/bin/python3 (PID 77)\n",
+        "IOException",
+    )
+    wrapped = _error(
+        "dagster._core.errors.DagsterExecutionStepExecutionError: "
+        'Error occurred while executing op "dbt_staging":\n',
+        "DagsterExecutionStepExecutionError",
+        lock,
+    )
+    text = failure_text(wrapped)
+    assert "Error occurred while executing op" in text
+    assert "IOException: IO Error: Could not set lock" in text and "(PID 77)" in text
+    dbt = _error(
+        "The dbt CLI process with command\n\n`dbt build`\n\nfailed with exit code `1`. Check the stdout…\n\n"
+        'Errors parsed from dbt logs:\n\nRuntime Error\n  IO Error: Could not set lock on file "x"',
+        "DagsterDbtCliRuntimeError",
+    )
+    assert failure_text(dbt) == 'dbt: Runtime Error IO Error: Could not set lock on file "x"'
+    assert failure_text(None) == ""
+    assert len(failure_text(_error("x" * 2000, "E"))) <= 400
