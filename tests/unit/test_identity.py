@@ -283,6 +283,12 @@ HAND = [
     row(F1, 90008, "031001000008", "Khúc Văn Hưng", "2001-04-04", hh="HO9100004", truth=-8),
     row(F2, 90007, "031001000007", "Khúc Văn Hùng", "2001-04-04", hh="HO9100004", truth=-7),
     row(F2, 90008, None, "Khúc Văn Hưng", "2001-04-04", hh="HO9100004", truth=-8),
+    # two brothers of one name in one household; snapshot 2 lists the younger twice (a plain copy)
+    row(F1, 90009, "031201000009", "Vũ Phú Hùng", "2001-09-08", hh="HO9100005", truth=-9),
+    row(F1, 90010, "031203000010", "Vũ Phú Hùng", "2003-02-26", hh="HO9100005", truth=-10),
+    row(F2, 90009, "031201000009", "Vũ Phú Hùng", "2001-09-08", hh="HO9100005", truth=-9),
+    row(F2, 90010, "031203000010", "Vũ Phú Hùng", "2003-02-26", hh="HO9100005", truth=-10),
+    row(F2, 90011, None, "Vu Phu Hung", "2003-02-26", hh="HO9100005", truth=-10),
 ]
 
 
@@ -300,6 +306,8 @@ def test_a_person_listed_twice_in_one_snapshot_is_merged_and_twins_are_not(resol
     assert k[(F2, 90006)][0] == nhung and k[(F2, 90005)][0] == nhung
     assert k[(F2, 90006)][1] >= S.SAME_SNAPSHOT_LINK_THRESHOLD
     assert report.same_snapshot_links >= 1
+    # the copy carries the younger brother's birth date: it is his, not a guess between the two
+    assert k[(F2, 90011)][0] == id_key(con, "031203000010")
     # Hùng and Hưng fold to one name: their diacritics tell the twins apart
     assert k[(F2, 90008)][0] != id_key(con, "031001000007")
     assert k[(F2, 90008)][0] == k[(F1, 90008)][0] == id_key(con, "031001000008")

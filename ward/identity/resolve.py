@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 
@@ -350,20 +351,34 @@ def _two_people_evidence(con, threshold: float) -> frozenset[tuple[int, int]]:
 
 
 def _ambiguous_links(links, group_of, anchors, threshold: float) -> frozenset[tuple[int, int]]:
-    """Links of a record that resembles two different ID persons at `threshold` or more: which one
-    it copies is a guess, so within one snapshot it joins neither (the pairs go to review)."""
-    id_groups: dict[int, set[int]] = {}
+    """Links of a record that resembles two different ID persons about equally (their match weights
+    within AMBIGUITY_MARGIN_BITS): which one it copies is a guess, so within one snapshot it joins
+    neither (the pairs go to review). A record far closer to one of them (two brothers of one name,
+    the copy carrying one's birth date) is no guess: the strongest link wins as usual."""
+    best: dict[int, dict[int, float]] = {}
     for a, b, p in links:
         if p < threshold:
             continue
         for x, y in ((a, b), (b, a)):
             group = group_of.get(y, y)
             if anchors.get(group, {}).get("id"):
-                id_groups.setdefault(x, set()).add(group)
-    ambiguous = {x for x, groups in id_groups.items() if len(groups) > 1}
+                by_group = best.setdefault(x, {})
+                by_group[group] = max(p, by_group.get(group, 0.0))
+    ambiguous = set()
+    for x, by_group in best.items():
+        if len(by_group) > 1:
+            first, second = sorted(by_group.values(), reverse=True)[:2]
+            if _match_weight(first) - _match_weight(second) < S.AMBIGUITY_MARGIN_BITS:
+                ambiguous.add(x)
     return frozenset(
         (min(a, b), max(a, b)) for a, b, p in links if p >= threshold and (a in ambiguous or b in ambiguous)
     )
+
+
+def _match_weight(p: float) -> float:
+    """log2 of the odds; probabilities are rounded to 6 decimals, so 1.0 counts as 1 - 5e-7."""
+    p = min(max(p, 5e-7), 1 - 5e-7)
+    return math.log2(p / (1 - p))
 
 
 def _link_threshold(linkage: LinkageResult) -> float:

@@ -79,6 +79,10 @@ LINK_THRESHOLD = 0.8
 #: their names are not evidence of two people (ward.identity.names): twins and namesakes share a
 #: household or a name and score high on everything else.
 SAME_SNAPSHOT_LINK_THRESHOLD = 0.9
+#: A record of one snapshot that links to two ID persons of it joins neither unless its best link's
+#: match weight beats the second's by this many bits (2^5 = 32 times the odds): two brothers of one
+#: name in one household, the copy carrying one's birth date, is no guess (seen on a 60k ward).
+AMBIGUITY_MARGIN_BITS = 5.0
 #: Pairs between this and LINK_THRESHOLD are not linked but listed in identity.review_pairs.
 REVIEW_THRESHOLD = 0.3
 #: ... unless the record without ID in the pair is already linked at least this surely (and more

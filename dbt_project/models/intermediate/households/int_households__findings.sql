@@ -10,6 +10,7 @@
 --   HH_HEAD_NOT_MEMBER        (household row) the head the list names is not a resident member
 --   CIT_SECOND_HEAD           (citizens row) a resident who claims Chủ hộ in a household that has
 --                             more than one: every claimer but the head the households list names
+--                             (by ID; by name where the list's head ID was lost)
 --   CIT_HOUSEHOLD_UNKNOWN     (citizens row) the row's household_id is not in the households
 --                             snapshot of the same date
 -- Persons, not rows, are counted (one person listed twice is one member, int_persons).
@@ -137,7 +138,12 @@ second_heads as (
         counted.heads > 1
         and listed.is_resident
         and listed.relation_to_head = 'Chủ hộ'
-        and listed.known_citizen_id is distinct from counted.head_citizen_id
+        -- the head the households list names: by ID, or by name where the list's head ID was lost
+        and not coalesce(
+            listed.known_citizen_id = counted.head_citizen_id,
+            {{ fold_text('listed.full_name') }} = {{ fold_text('counted.head_name') }},
+            false
+        )
 ),
 
 unknown_households as (
