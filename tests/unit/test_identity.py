@@ -289,6 +289,11 @@ HAND = [
     row(F2, 90009, "031201000009", "Vũ Phú Hùng", "2001-09-08", hh="HO9100005", truth=-9),
     row(F2, 90010, "031203000010", "Vũ Phú Hùng", "2003-02-26", hh="HO9100005", truth=-10),
     row(F2, 90011, None, "Vu Phu Hung", "2003-02-26", hh="HO9100005", truth=-10),
+    # a father and his son of one rare name in one household; the son never had an ID
+    row(F1, 90012, "031051000012", "Âu Dương Đình Chiểu", "1951-07-10", hh="HO9100006", truth=-12),
+    row(F1, 90013, None, "Âu Dương Đình Chiểu", "1987-04-04", hh="HO9100006", truth=-13),
+    row(F2, 90012, "031051000012", "Âu Dương Đình Chiểu", "1951-07-10", hh="HO9100006", truth=-12),
+    row(F2, 90013, None, "Âu Dương Đình Chiểu", "1987-04-04", hh="HO9100006", truth=-13),
 ]
 
 
@@ -308,6 +313,8 @@ def test_a_person_listed_twice_in_one_snapshot_is_merged_and_twins_are_not(resol
     assert report.same_snapshot_links >= 1
     # the copy carries the younger brother's birth date: it is his, not a guess between the two
     assert k[(F2, 90011)][0] == id_key(con, "031203000010")
+    # one name, one household, birth dates no slip explains: father and son stay two persons
+    assert k[(F2, 90013)][0] != id_key(con, "031051000012")
     # Hùng and Hưng fold to one name: their diacritics tell the twins apart
     assert k[(F2, 90008)][0] != id_key(con, "031001000007")
     assert k[(F2, 90008)][0] == k[(F1, 90008)][0] == id_key(con, "031001000008")
@@ -375,3 +382,22 @@ def test_person_key_is_stable_across_rebuilds_and_new_snapshots(resolved):
     upgraded = {r for r, old, new in changed if old not in id_keys and new in id_keys}
     assert not [c for c in changed if c[0] not in upgraded]
     assert len(upgraded) <= 0.01 * len(before)
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "agree"),
+    [
+        (("19900914", "day"), ("19900914", "day"), True),
+        (("19900309", "day"), ("19900903", "day"), True),  # day and month swapped
+        (("19900914", "day"), ("19900915", "day"), True),  # one digit keyed wrong
+        (("19900101", "year"), ("19900914", "day"), True),  # 1990 and a day of 1990
+        (("19900901", "month"), ("19900914", "day"), True),
+        (("19510710", "day"), ("19870404", "day"), False),  # father and son
+        (("19900101", "year"), ("19910914", "day"), False),
+        ((None, "day"), ("19910914", "day"), True),
+    ],
+)
+def test_birth_dates_that_a_keying_slip_explains(left, right, agree):
+    from ward.identity.resolve import _birth_dates_agree
+
+    assert _birth_dates_agree(*left, *right) is agree

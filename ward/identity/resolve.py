@@ -323,17 +323,20 @@ def _cluster(con, linkage: LinkageResult, report: IdentityReport) -> None:
 
 def _two_people_evidence(con, threshold: float) -> frozenset[tuple[int, int]]:
     """Linkable pairs that cannot be one person listed twice in one snapshot: two households (a row
-    keyed again by hand is keyed in its household; namesakes live in others), names that as
-    delivered are those of two people (ward.identity.names), or names one letter apart (`An` /
-    `Anh`) where the row without ID is listed in more than one snapshot (a person over time, not a
-    one-off copy) or the two carry different phones."""
+    keyed again by hand is keyed in its household; namesakes live in others), two birth dates no
+    keying slip explains (a father and son of one name), names that as delivered are those of two
+    people (ward.identity.names), or names one letter apart (`An` / `Anh`) where the row without ID
+    is listed in more than one snapshot (a person over time, not a one-off copy) or the two carry
+    different phones."""
     named = con.execute(
         f"""
         select least(x.unique_id_l, x.unique_id_r), greatest(x.unique_id_l, x.unique_id_r),
             l.household_id is distinct from r.household_id,
             l.phone is not null and r.phone is not null and l.phone <> r.phone,
             (not pl.settled and len(pl.snapshots) > 1) or (not pr.settled and len(pr.snapshots) > 1),
-            l.full_name, r.full_name
+            l.full_name, r.full_name,
+            strftime(l.date_of_birth, '%Y%m%d'), l.dob_precision,
+            strftime(r.date_of_birth, '%Y%m%d'), r.dob_precision
         from _identity_pairs x
         join _identity_profiles pl on pl.profile_id = x.unique_id_l
         join _identity_rows l on l.row_idx = pl.first_row
@@ -343,11 +346,30 @@ def _two_people_evidence(con, threshold: float) -> frozenset[tuple[int, int]]:
         """
     ).fetchall()
     out = set()
-    for a, b, other_household, other_phone, lasting, left, right in named:
+    for a, b, other_household, other_phone, lasting, left, right, *dobs in named:
         evidence = name_evidence(left, right)
-        if other_household or evidence == "two" or (evidence == "near" and (other_phone or lasting)):
+        if (
+            other_household
+            or not _birth_dates_agree(*dobs)
+            or evidence == "two"
+            or (evidence == "near" and (other_phone or lasting))
+        ):
             out.add((a, b))
     return frozenset(out)
+
+
+def _birth_dates_agree(
+    left: str | None, left_precision: str, right: str | None, right_precision: str
+) -> bool:
+    """The same date once a keying slip is undone: equal, day and month swapped, one digit off, or a
+    partial date (yyyy, mm/yyyy: stored as the period's first day) that the other date falls in."""
+    if not left or not right:
+        return True
+    if left_precision != "day" or right_precision != "day":
+        width = 4 if "year" in (left_precision, right_precision) else 6
+        return left[:width] == right[:width]
+    swapped = left[:4] + left[6:8] + left[4:6]
+    return left == right or swapped == right or sum(x != y for x, y in zip(left, right, strict=True)) == 1
 
 
 def _ambiguous_links(links, group_of, anchors, threshold: float) -> frozenset[tuple[int, int]]:
