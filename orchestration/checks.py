@@ -10,11 +10,11 @@ nothing: its last result, from the run that evaluated those rows, still stands i
 """
 
 import dagster as dg
-import duckdb
 
 from assets.dbt import staging_key
 from assets.quality import ROW_ISSUES
 from orchestration.resources import WardResource
+from orchestration.steward import result_description, rule_description, rule_results
 from ward.quality.rules import STAGED_MODELS, Rule, load_rules
 
 
@@ -23,7 +23,7 @@ def _spec(rule: Rule) -> dg.AssetCheckSpec:
         name=rule.check_name,
         asset=staging_key(STAGED_MODELS[rule.source].split(".")[1]),
         additional_deps=[ROW_ISSUES],
-        description=f"[{rule.outcome}] {rule.reason_en}",
+        description=rule_description(rule),  # VI then EN, columns named (orchestration/steward.py)
         metadata={"rule": rule.code, "outcome": rule.outcome, "dimension": rule.dimension},
     )
 
@@ -34,15 +34,7 @@ def build_rule_checks(rules: tuple[Rule, ...] | None = None) -> dg.AssetChecksDe
 
     @dg.multi_asset_check(specs=[_spec(r) for r in rules], name="ward_rule_checks", can_subset=True)
     def ward_rule_checks(context: dg.AssetCheckExecutionContext, ward: WardResource):
-        with duckdb.connect(str(ward.settings.build_db_path), read_only=True) as con:
-            rows = con.execute(
-                "select rule, rows_checked, rows_failed, sample_rows, "
-                "coalesce(error, gx_error, case when gx_unexpected_count <> rows_failed_now "
-                "then 'Great Expectations counted ' || gx_unexpected_count || ' rows' end), "
-                "rows_checked_now > 0 or rows_checked = 0 "
-                "from quality.rule_results"
-            ).fetchall()
-        results = {r[0]: r[1:] for r in rows}
+        results = rule_results(ward.settings)
         for check_key in context.selected_asset_check_keys:
             rule = by_name[check_key.name]
             checked, failed, sample, error, now = results.get(rule.code, (None, None, [], "not run", True))
@@ -52,6 +44,7 @@ def build_rule_checks(rules: tuple[Rule, ...] | None = None) -> dg.AssetChecksDe
                 asset_key=check_key.asset_key,
                 check_name=check_key.name,
                 passed=error is None and failed == 0,
+                description=result_description(rule.outcome, failed, error),
                 severity=dg.AssetCheckSeverity.ERROR if error else dg.AssetCheckSeverity.WARN,
                 metadata={
                     "rule": rule.code,

@@ -10,32 +10,44 @@ from assets.identity import identity_step
 from assets.ingest import landing_extracts
 from assets.publish import publish
 from assets.quality import quality_step
+from assets.steward import steward_view
 from orchestration.checks import build_rule_checks
-from orchestration.freshness import build_freshness_checks
+from orchestration.freshness import build_freshness_checks, build_freshness_sensor
 from orchestration.jobs import ward_pipeline
-from orchestration.resources import GxResource, WardResource, dbt_resource, give_dbt_its_environment
+from orchestration.resources import (
+    DBT_PROJECT,
+    GxResource,
+    WardResource,
+    dbt_resource,
+    give_dbt_its_environment,
+)
 from orchestration.schedules import nightly_rebuild
 from orchestration.sensors import landing_sensor
+from orchestration.steward import external_specs, with_vietnamese
 from ward.settings import Settings
 
 
 def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Definitions:
     give_dbt_its_environment(settings)
     ward = WardResource.from_settings(settings)
+    freshness_checks = build_freshness_checks(settings)
+    assets = [
+        landing_extracts,
+        dbt_staging,
+        quality_step,
+        with_vietnamese(identity_step),
+        dbt_downstream,
+        with_vietnamese(history_snapshots),
+        with_vietnamese(publish),
+        steward_view,
+    ]
+    produced = {key for a in assets for key in a.keys}
     return dg.Definitions(
-        assets=[
-            landing_extracts,
-            dbt_staging,
-            quality_step,
-            identity_step,
-            dbt_downstream,
-            history_snapshots,
-            publish,
-        ],
-        asset_checks=[build_rule_checks(), *build_freshness_checks(settings)],
+        assets=[*assets, *external_specs(DBT_PROJECT.manifest_path, produced)],  # described sources
+        asset_checks=[build_rule_checks(), *freshness_checks],
         jobs=[ward_pipeline],
         schedules=[nightly_rebuild],
-        sensors=[landing_sensor],
+        sensors=[landing_sensor, build_freshness_sensor(freshness_checks)],
         resources={"ward": ward, "gx_worker": GxResource(ward=ward), "dbt": dbt_resource()},
         loggers=loggers,
     )

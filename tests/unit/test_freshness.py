@@ -1,11 +1,10 @@
 """Freshness checks warn when a source's latest loaded extract is older than its threshold."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
-from orchestration.freshness import build_freshness_checks, latest_extract_date
-from orchestration.resources import WardResource
+from orchestration.freshness import latest_extract_date
 from ward.settings import Settings
 
 
@@ -28,20 +27,3 @@ def test_latest_loaded_extract_ignores_rejected_files(tmp_path):
         settings, [("citizens", "loaded", date(2026, 10, 1)), ("citizens", "rejected", date(2026, 11, 1))]
     )
     assert latest_extract_date(settings, "citizens") == date(2026, 10, 1)
-
-
-def test_check_warns_when_stale_and_passes_when_fresh(tmp_path):
-    settings = Settings(data_dir=tmp_path, freshness_days=(("citizens", 35), ("service_records", 2)))
-    today = date.today()
-    _ledger(
-        settings,
-        [
-            ("citizens", "loaded", today - timedelta(days=3)),
-            ("service_records", "loaded", today - timedelta(days=9)),
-        ],
-    )
-    checks = {next(iter(c.check_keys)).name: c for c in build_freshness_checks(settings)}
-    ward = WardResource.from_settings(settings)
-    assert checks["citizens_fresh"](ward=ward).passed
-    stale = checks["service_records_fresh"](ward=ward)
-    assert not stale.passed and stale.metadata["age_days"].value == 9

@@ -8,15 +8,19 @@ outlives `ward ui` (but a SIGKILL of it, which no process can pass on).
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ward.cli.instance import use_ward_instance
-from ward.settings import REPO_ROOT, Settings
+from ward.settings import ENV_UI_PORT, REPO_ROOT, Settings
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 SHUTDOWN_SECONDS = 30  # for Dagster's own shutdown, after which the group is killed
@@ -25,13 +29,52 @@ STRAGGLER_SECONDS = 5  # for processes of the group still alive once `dagster de
 
 def start_ui(settings: Settings, port: int | None = None) -> int:
     use_ward_instance(settings)
-    env = {**os.environ, **settings.dbt_env()}
+    port = port or settings.ui_port
+    # The runs the UI starts put the quality report's URL (this port + 1) in their metadata.
+    env = {**os.environ, **settings.dbt_env(), ENV_UI_PORT: str(port)}
     dagster = Path(sys.executable).with_name("dagster")
     command = [
         str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
-        "-h", "127.0.0.1", "-p", str(port or settings.ui_port),
+        "-h", "127.0.0.1", "-p", str(port),
     ]  # fmt: skip
-    return run_in_own_group(command, cwd=REPO_ROOT, env=env)
+    report = serve_quality_report(replace(settings, ui_port=port))
+    try:
+        return run_in_own_group(command, cwd=REPO_ROOT, env=env)
+    finally:
+        if report is not None:
+            report.shutdown()
+            report.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # no access log on the console
+        pass
+
+
+def serve_quality_report(settings: Settings) -> http.server.ThreadingHTTPServer | None:
+    """The quality report (orchestration/steward.py: static HTML, no script) over http on 127.0.0.1,
+    port = UI port + 1, from a thread of this process: its folder only, nothing else of the data root.
+    None (and a warning) when the port is taken: the UI runs all the same."""
+    from orchestration.steward import REPORT_PORT_OFFSET, report_dir
+
+    folder = report_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "index.html").exists():
+        (folder / "index.html").write_text(
+            "<!doctype html><meta charset=utf-8><title>Báo cáo / report</title>"
+            "<p>Chưa có báo cáo: hãy chạy <code>ward run</code>. / No report yet: run <code>ward run</code>.",
+            encoding="utf-8",
+        )
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    try:
+        server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", settings.ui_port + REPORT_PORT_OFFSET), handler
+        )
+    except OSError as exc:
+        print(f"quality report not served ({exc}); it is in {folder}", file=sys.stderr)
+        return None
+    threading.Thread(target=server.serve_forever, name="quality-report", daemon=True).start()
+    return server
 
 
 def run_in_own_group(command: list[str], **popen_kwargs) -> int:

@@ -1,0 +1,298 @@
+"""The steward's screens, in a real browser: `ward ui` on a generated ward, read by headless Chromium.
+
+A small ward with rejected files and rule-breaking rows is generated and run (`ward run`), then
+`ward ui` starts in its own process group and Playwright drives the distribution's Chromium
+(/usr/bin/chromium; no `playwright install`, which downloads browsers). Every assertion is on the
+text of the rendered page; the expected values come from the published warehouse. Screenshots of
+each page are saved in the test's temporary folder (the path is printed).
+
+Needs: `apt-get install -y chromium` and `pip install playwright==1.65.2`; skipped without them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.pipeline import run_ward
+from ward.readers import connect_reader
+from ward.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+UI_START_SECONDS = 180
+RUNS_IDLE_SECONDS = 600
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+
+def _free_port_pair() -> int:
+    """A port p with p + 1 free too (the UI on p, the quality report on p + 1)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two free consecutive ports")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _default_signals() -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def _runs_in_progress(base: str) -> int:
+    query = (
+        "{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) "
+        "{ ... on Runs { results { runId } } } }"
+    )
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return len(json.loads(response.read())["data"]["runsOrError"]["results"])
+
+
+@pytest.fixture(scope="module")
+def ward_ui(tmp_path_factory):
+    if sync_playwright is None:
+        pytest.skip("Playwright is not installed: pip install playwright==1.65.2 (no `playwright install`)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from ward.generate import generate_ward
+
+    root = tmp_path_factory.mktemp("ui_browser")
+    data = root / "data"
+    generate_ward(data, people=1500, groups=6, seed=7)
+    settings = Settings(data_dir=data, shared_export_key="k" * 32)
+    assert run_ward(settings) == 0
+    port = _free_port_pair()
+    env = {
+        **os.environ,
+        "WARD_DATA_DIR": str(data),
+        "WARD_UI_PORT": str(port),
+        "WARD_SHARED_EXPORT_KEY": "k" * 32,
+    }
+    log_path = root / "ui.log"
+    ward = Path(sys.executable).with_name("ward")
+    with log_path.open("w") as log:
+        ui = subprocess.Popen(
+            [str(ward), "ui", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, stopped whole below
+            preexec_fn=_default_signals,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + UI_START_SECONDS
+        while not _answers(f"{base}/server_info"):
+            assert ui.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, f"ward ui did not answer in {UI_START_SECONDS} s"
+            time.sleep(1)
+        # The sensors may start a run when the UI comes up (they should not: the files are taken);
+        # pages read the last materialization, so wait for quiet rather than read a half-run.
+        deadline = time.monotonic() + RUNS_IDLE_SECONDS
+        while _runs_in_progress(base):
+            assert time.monotonic() < deadline, "a run started by the UI did not finish"
+            time.sleep(3)
+        shots = root / "screenshots"
+        shots.mkdir()
+        print(f"\nscreenshots: {shots}")
+        yield settings, base, f"http://127.0.0.1:{port + 1}/", shots
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(ui.pid, signal.SIGTERM)
+        try:
+            ui.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(ui.pid, signal.SIGKILL)
+            ui.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(ward_ui):
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Screen:
+    """One page of the browser; remembers every request to a host other than 127.0.0.1."""
+
+    def __init__(self, browser, shots: Path) -> None:
+        self.page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        self.shots = shots
+        self.outside: list[str] = []
+        self.page.on("request", self._note)
+
+    def _note(self, request) -> None:
+        host = re.match(r"^[a-z]+://([^/:]+)", request.url)
+        if host and host.group(1) not in ("127.0.0.1", "localhost"):
+            self.outside.append(request.url)
+
+    def open(self, url: str, wait_for: str, shot: str) -> str:
+        self.page.goto(url)
+        self.page.get_by_text(wait_for).first.wait_for(timeout=60_000)
+        self.page.wait_for_load_state("networkidle")
+        self.page.screenshot(path=str(self.shots / f"{shot}.png"), full_page=True)
+        return self.page.inner_text("body")
+
+
+@pytest.fixture
+def screen(browser, ward_ui):
+    page = Screen(browser, ward_ui[3])
+    yield page
+    page.page.close()
+
+
+def _warehouse(settings: Settings, sql: str) -> list[tuple]:
+    with connect_reader(settings) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_the_first_screen_has_no_pop_up_and_reaches_nothing_outside(ward_ui, screen):
+    _settings, base, _report, _shots = ward_ui
+    text = screen.open(f"{base}/assets", "steward", "01_assets")
+    assert screen.page.locator("[role=dialog]").count() == 0, "a pop-up covers the first screen"
+    assert "newsletter" not in text.lower() and "community" not in text.lower()
+    assert screen.outside == [], f"the UI asked hosts outside this machine: {screen.outside[:5]}"
+
+
+def test_the_rejected_files_and_their_reasons_are_on_the_deliveries_page(ward_ui, screen):
+    settings, base, _report, _shots = ward_ui
+    rejected = _warehouse(
+        settings, "select source_file, reason_vi, reason_en from marts.deliveries where status = 'rejected'"
+    )
+    assert rejected, "the generated ward plants rejected files"
+    text = screen.open(f"{base}/assets/steward/deliveries", "bị từ chối / rejected", "02_steward_deliveries")
+    for source_file, reason_vi, reason_en in rejected:
+        assert source_file in text
+        assert reason_vi in text and reason_en in text
+    loaded = _warehouse(
+        settings,
+        "select source_file, rows_in, rows_kept, rows_quarantined from marts.deliveries "
+        "where status = 'loaded' and rows_quarantined > 0 order by rows_quarantined desc limit 1",
+    )[0]
+    row = screen.page.locator("tr tr", has_text=loaded[0]).first.inner_text()
+    assert re.search(rf"\b{loaded[1]}\s+{loaded[2]}\s+{loaded[3]}\b", row), row
+
+
+def test_the_landing_asset_counts_the_files_set_aside(ward_ui, screen):
+    settings, base, _report, _shots = ward_ui
+    (count,) = _warehouse(
+        settings, "select count(*) from marts.deliveries where status = 'rejected' and source = 'citizens'"
+    )[0]
+    text = screen.open(f"{base}/assets/landing/citizens", "files_rejected", "03_landing_citizens")
+    key = screen.page.locator("td").get_by_text("files_rejected", exact=True)
+    row = screen.page.locator("tr", has=key).first.inner_text()
+    assert row.split()[-1] == str(count), row
+    assert "Các dòng công dân" in text and "EN:" in text  # described in Vietnamese, then English
+    text = screen.open(f"{base}/assets/landing/deliveries", "rejected_files", "04_landing_deliveries")
+    rejected = _warehouse(settings, "select source_file from marts.deliveries where status = 'rejected'")
+    assert all(r[0] in text for r in rejected)
+
+
+def test_the_failing_rule_checks_are_shown_with_their_reason(ward_ui, screen):
+    settings, base, _report, _shots = ward_ui
+    with connect_reader(settings) as con:
+        fired = con.execute(
+            "select lower(rule), rows_failed from quality.rule_results "
+            "where source = 'citizens' and outcome = 'quarantine' and rows_failed > 0 order by rule"
+        ).fetchall()
+    assert fired, "the generated ward plants rule-breaking rows"
+    text = screen.open(
+        f"{base}/assets/staging/stg_landing__citizens?view=checks", fired[0][0], "05_citizens_checks"
+    )
+    for check, _failed in fired:
+        assert check in text
+    # the list marks them failed (warning), and the check's page tells why, in both languages
+    entry = screen.page.get_by_text(fired[0][0], exact=True).first
+    assert re.search(r"fail|warn", entry.locator("xpath=../..").inner_text(), re.IGNORECASE)
+    entry.click()
+    detail = screen.page.locator("body")
+    screen.page.get_by_text("EN:").first.wait_for(timeout=30_000)
+    screen.page.screenshot(path=str(screen.shots / "06_check_detail.png"), full_page=True)
+    body = detail.inner_text()
+    assert "[cách ly" in body and "[quarantine" in body
+    assert "{" not in body.split("EN:")[0], "a raw {placeholder} is shown"
+
+
+def test_a_residential_group_scorecard_is_shown(ward_ui, screen):
+    settings, base, _report, _shots = ward_ui
+    residents, quarantined = _warehouse(
+        settings,
+        """
+        select
+            (select residents from marts.mart_population_by_group where residential_group_no = 1
+             order by snapshot_date desc limit 1),
+            (select count(distinct (source, source_file, row_number)) from marts.quarantine
+             where residential_group_no = 1 and resolved_at is null)
+        """,
+    )[0]
+    text = screen.open(f"{base}/assets/steward/scorecard", "Tổ 01", "07_steward_scorecard")
+    for word in (
+        "dung",
+        "du",
+        "sach",
+        "song",
+        "thong_nhat",
+        "dung_chung",
+        "open_quarantine",
+        "open_findings",
+    ):
+        assert word in text
+    line = screen.page.locator("tr tr", has_text="Tổ 01").first.inner_text()
+    row = line.split()
+    assert row[:3] == ["Tổ", "01", str(residents)], row
+    assert row[-2] == str(quarantined), row
+    # the words a group has figures for (dùng chung is the ward's only: a dash)
+    assert len(re.findall(r"\b\d{1,3}\.\d%", line)) == 5, line
+
+
+def test_the_quality_report_reads_offline_and_says_quarantine_is_the_design(ward_ui, screen):
+    _settings, _base, report, _shots = ward_ui
+    text = screen.open(report, "quarantined as designed", "08_quality_report")
+    assert "cách ly (đúng thiết kế)" in text
+    assert "Failed" not in text and "%" not in text
+    assert screen.outside == [], f"the report asked hosts outside this machine: {screen.outside[:5]}"
