@@ -1,5 +1,6 @@
 -- The delivery ledger (raw/deliveries.parquet), one row per (source, file path, sha256) ever seen:
--- loaded, rejected (set aside with a reason) or duplicate (bytes already delivered). Typed only.
+-- loaded, rejected (set aside with a reason) or duplicate (bytes already delivered); later held,
+-- superseded or withdrawn (ward/deliveries: not built from). Typed only.
 {{ config(materialized="table") }}
 with
 
