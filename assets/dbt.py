@@ -9,7 +9,8 @@ Incremental runs (docs/architecture.md): the staging models append only the rows
 and a source with no new file is skipped with its tests; phase 2 skips the models tagged `persons`
 when the citizens and households (staged files and their issues) are as at its last build. A run
 tagged ward/full_refresh=true rebuilds everything (`ward run --full-refresh`, the nightly schedule);
-so does a phase whose dbt project files changed since it last built (a new version of the code).
+so does a phase whose dbt project files changed since it last built (a new version of the code), and
+one after a delivery was superseded or withdrawn (ward.deliveries.lake: raw/rebuild.json).
 """
 
 import hashlib
@@ -32,7 +33,17 @@ from orchestration.resources import (
     keep_partial_parse,
     prune_invocation_folders,
 )
-from ward.build_state import FULL_REFRESH_TAG, input_fingerprint, is_unchanged, store_fingerprint
+from orchestration.steward import dbt_test_description, model_description
+from ward.build_guard import BuildDatabaseBusy, recover_damaged_build_database
+from ward.build_state import (
+    BUILD_DB_RECOVERED_TAG,
+    FULL_REFRESH_TAG,
+    input_fingerprint,
+    is_unchanged,
+    store_fingerprint,
+)
+from ward.deliveries.lake import full_rebuild_done, full_rebuild_due
+from ward.duckdb_config import connect_build_db, explain_out_of_memory
 from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME
 from ward.quality.rules import STAGED_MODELS
 from ward.settings import Settings
@@ -58,6 +69,30 @@ class WardDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "model":
             return dbt_resource_props["fqn"][1]
         return super().get_group_name(dbt_resource_props)
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """Vietnamese, then the model's yml description in English (orchestration/steward.py); no SQL."""
+        if dbt_resource_props["resource_type"] == "model":
+            return model_description(dbt_resource_props)
+        return super().get_description(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks, with a VI/EN sentence instead of "No description provided"."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=dbt_test_description(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+            automation_condition=spec.automation_condition,
+            partitions_def=spec.partitions_def,
+        )
 
 
 TRANSLATOR = WardDbtTranslator()
@@ -105,15 +140,31 @@ def _project_changed(context: dg.AssetExecutionContext, settings: Settings, phas
     its incremental tables may not fit the new models, so the phase rebuilds whole, once."""
     if not settings.build_db_path.exists():
         return False  # the first build is whole anyway
-    with duckdb.connect(str(settings.build_db_path)) as con:
+    with connect_build_db(settings) as con:
         changed = not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
     if changed:
         context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
     return changed
 
 
+def _recover_build_database(context: dg.AssetExecutionContext, settings: Settings) -> bool:
+    """A build database DuckDB cannot open is moved aside and rebuilt whole (ward.build_guard), and
+    the step log says why. `ward run` does it before the run starts (its run tag brings the cause
+    here); a run started by the UI, a sensor or the schedule does it here."""
+    said = context.run.tags.get(BUILD_DB_RECOVERED_TAG)
+    if said:
+        context.log.info(said)  # ward run already printed it on the console
+    try:
+        recovered = recover_damaged_build_database(settings)
+    except BuildDatabaseBusy as busy:
+        raise dg.Failure(f"The build database is in use by another process: {busy}") from busy
+    if recovered:
+        context.log.warning(recovered)
+    return bool(recovered)
+
+
 def _remember_project(settings: Settings, phase: str) -> None:
-    with duckdb.connect(str(settings.build_db_path)) as con:
+    with connect_build_db(settings) as con:
         store_fingerprint(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
 
 
@@ -134,13 +185,13 @@ def _skip_staging(context: dg.AssetExecutionContext, settings: Settings, full_re
     corrections = hashlib.sha256(repr(taken).encode()).hexdigest()[:16]
 
     def remember() -> None:
-        with duckdb.connect(str(settings.build_db_path)) as con:
+        with connect_build_db(settings) as con:
             store_fingerprint(con, "dbt_staging_corrections", corrections)
 
     if full_refresh or not settings.build_db_path.exists():  # restage all / the first build
         return _Skip(on_success=remember)
     skip = _Skip(reason="no new file delivered")
-    with duckdb.connect(str(settings.build_db_path)) as con:
+    with connect_build_db(settings) as con:
         if not is_unchanged(con, "dbt_staging_corrections", corrections):
             store_fingerprint(con, "dbt_staging_corrections", None)
             return _Skip(on_success=remember)
@@ -164,7 +215,7 @@ def _skip_persons(
     """Citizens and households (staged files and their issues) as at the last build: the models
     tagged `persons` are skipped; otherwise they are built and the fingerprint stored after (on a
     full refresh too: the exports reuse a persons mart only under the fingerprint it was built from)."""
-    with duckdb.connect(str(settings.build_db_path)) as con:
+    with connect_build_db(settings) as con:
         persons = input_fingerprint(con, PERSONS_SOURCES)
         if not full_refresh and is_unchanged(con, consumer, persons):
             keys = sorted(k for k in context.assets_def.keys if k in _persons_keys())
@@ -172,7 +223,7 @@ def _skip_persons(
         store_fingerprint(con, consumer, None)  # until this build has succeeded
 
     def remember() -> None:
-        with duckdb.connect(str(settings.build_db_path)) as con:
+        with connect_build_db(settings) as con:
             store_fingerprint(con, consumer, persons)
 
     return _Skip(on_success=remember)
@@ -189,14 +240,20 @@ def _dbt_phase(
         dagster_dbt_translator=TRANSLATOR,
     )
     def phase(context: dg.AssetExecutionContext, dbt: DbtCliResource, ward: WardResource):
-        full_refresh = is_full_refresh(context) or _project_changed(context, ward.settings, name)
+        recovered = name == "dbt_staging" and _recover_build_database(context, ward.settings)
+        full_refresh = is_full_refresh(context) or recovered or _project_changed(context, ward.settings, name)
+        # A delivery superseded or withdrawn (ward.deliveries.lake): its built rows must go.
+        rebuild = full_rebuild_due(ward.settings, name)
+        if rebuild and not full_refresh:
+            context.log.info("A delivery was superseded or withdrawn: rebuilding this phase whole")
+        full_refresh = full_refresh or bool(rebuild)
         args = [*BUILD, "--full-refresh"] if full_refresh else list(BUILD)
         whole_phase = context.selected_asset_keys == set(context.assets_def.keys)
         if whole_phase:
             skip = plan_skip(context, ward.settings, full_refresh)
         else:  # a hand-picked subset: nothing skipped, and no fingerprint vouches for the phase
             skip = _Skip()
-            with duckdb.connect(str(ward.settings.build_db_path)) as con:
+            with connect_build_db(ward.settings) as con:
                 store_fingerprint(con, name, None)
         if skip.exclude:
             args += ["--exclude", " ".join(skip.exclude)]
@@ -214,11 +271,14 @@ def _dbt_phase(
                 for key in skip.keys
             ]
             events = _in_dependency_order(context.assets_def, [*events, *unchanged])
-        yield from events
+        with explain_out_of_memory(ward.settings):  # dbt's out-of-memory error names WARD_MEMORY_LIMIT
+            yield from events
         keep_partial_parse(invocation.target_path)
         prune_invocation_folders()
         skip.on_success()
         _remember_project(ward.settings, name)
+        if rebuild and whole_phase:
+            full_rebuild_done(ward.settings, name, rebuild)
 
     return phase
 

@@ -11,10 +11,10 @@ select `path:models/...`): one dbt call per date cannot be one materialisation p
 import json
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DbtCliResource
 
 from orchestration.resources import DBT_PROJECT, WardResource
+from ward.duckdb_config import connect_build_db
 from ward.history import AS_OF_VAR, plan_snapshots, record_taken, start_rebuild
 
 SNP_PERSONS = dg.AssetKey(["history", "snp_persons"])
@@ -43,8 +43,7 @@ _INT_HOUSEHOLDS = dg.AssetKey(["intermediate", "int_households"])
     name="history_snapshots",
 )
 def history_snapshots(context: dg.AssetExecutionContext, ward: WardResource, dbt: DbtCliResource):
-    build_db = str(ward.settings.build_db_path)
-    with duckdb.connect(build_db) as con:
+    with connect_build_db(ward.settings) as con:
         plan = plan_snapshots(con)
         if plan.rebuild:
             start_rebuild(con)
@@ -59,7 +58,7 @@ def history_snapshots(context: dg.AssetExecutionContext, ward: WardResource, dbt
             ["snapshot", "--select", "path:snapshots", "--vars", json.dumps({AS_OF_VAR: day.isoformat()})],
             manifest=DBT_PROJECT.manifest_path,
         ).wait()
-        with duckdb.connect(build_db) as con:
+        with connect_build_db(ward.settings) as con:
             record_taken(con, day, plan.fingerprints[day])
     taken = [day.isoformat() for day in plan.pending]
     for key in (SNP_PERSONS, SNP_HOUSEHOLDS):

@@ -1,12 +1,12 @@
 """The identity step: one person per identity, before the marts count people (ward.identity)."""
 
 import dagster as dg
-import duckdb
 
 from assets.dbt import staging_key
 from assets.quality import ROW_ISSUES
 from orchestration.resources import WardResource
 from ward.build_state import input_fingerprint, is_unchanged, store_fingerprint
+from ward.duckdb_config import connect_build_db
 from ward.identity import match_new_applicants, resolve_identities
 from ward.identity.sql import relation_exists
 
@@ -41,7 +41,7 @@ _UPSTREAM = [ROW_ISSUES, staging_key("stg_landing__citizens"), staging_key("stg_
     name="identity_step",
 )
 def identity_step(context: dg.AssetExecutionContext, ward: WardResource):
-    with duckdb.connect(str(ward.settings.build_db_path)) as con:
+    with connect_build_db(ward.settings) as con:
         # Citizens rows and their issues as last resolved: only the new dossier rows need matching.
         citizens = input_fingerprint(con, ("citizens",))
         if is_unchanged(con, "identity", citizens) and relation_exists(con, "identity.person_lookup"):

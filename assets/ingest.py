@@ -2,12 +2,14 @@
 
 The asset keys match the dbt sources (source `landing`), so dbt's staging models hang below them.
 A re-delivered file (same bytes) is a no-op; a file that cannot be taken is set aside with a reason
-and never stops the others.
+and never stops the others; a citizens snapshot losing persons or a dossier extract dated ahead is
+held (ward.deliveries), and a path delivered again supersedes its earlier delivery.
 """
 
 import dagster as dg
 
 from orchestration.resources import WardResource
+from orchestration.steward import SOURCE_VI, bilingual, landing_source_metadata, rejected_files_table
 from ward.corrections import ingest_corrections
 from ward.ingest.load import ingest_landing
 from ward.settings import SOURCES
@@ -17,17 +19,39 @@ DELIVERIES_KEY = dg.AssetKey(["landing", "deliveries"])
 CORRECTIONS_KEY = dg.AssetKey(["landing", "corrections"])
 
 
+def _landing_description(source: str) -> str:
+    return bilingual(
+        f"Các dòng {SOURCE_VI[source].lower()} thô của mọi tệp đã nạp (raw/{source}/). `files_rejected`: "
+        "số tệp bị từ chối đến nay; `latest_extract_date`: ngày trích xuất mới nhất, "
+        "kiểm tra độ mới (freshness) đo từ đó.",
+        f"Raw {source} rows of every loaded file (raw/{source}/). `files_rejected`: files rejected so far; "
+        "`latest_extract_date`: the newest extract loaded, which the freshness check measures from.",
+    )
+
+
 @dg.multi_asset(
     specs=[
         *(
-            dg.AssetSpec(key, group_name="ingest", description=f"Raw {source} rows, all files.")
+            dg.AssetSpec(key, group_name="ingest", description=_landing_description(source))
             for source, key in LANDING_KEYS.items()
         ),
-        dg.AssetSpec(DELIVERIES_KEY, group_name="ingest", description="Ledger of every file."),
+        dg.AssetSpec(
+            DELIVERIES_KEY,
+            group_name="ingest",
+            description=bilingual(
+                "Sổ giao nhận: mỗi tệp đã thấy một dòng (đã nạp, bị từ chối, trùng). Bảng `rejected_files`: "
+                "các tệp bị để riêng trong rejected/ và lý do.",
+                "Ledger of every file seen (loaded, rejected, duplicate). Table `rejected_files`: the files "
+                "set aside in rejected/ and why.",
+            ),
+        ),
         dg.AssetSpec(
             CORRECTIONS_KEY,
             group_name="ingest",
-            description="Stewards' corrections (landing/corrections/), one row per filled line.",
+            description=bilingual(
+                "Các bảng sửa lỗi cán bộ gửi (landing/corrections/), mỗi dòng đã điền một dòng.",
+                "Stewards' corrections (landing/corrections/), one row per filled line.",
+            ),
         ),
     ],
     name="landing_extracts",
@@ -41,20 +65,22 @@ def landing_extracts(context: dg.AssetExecutionContext, ward: WardResource):
             context.log.warning(f"{outcome.source_file}: rejected — {outcome.reason_en}")
         elif outcome.status == "duplicate":
             context.log.info(f"{outcome.source_file}: duplicate — {outcome.reason_en}")
+        elif outcome.status == "held":
+            context.log.warning(f"{outcome.source_file}: held — {outcome.reason_en}")
+    for row in report.changed:  # earlier deliveries released, held again or superseded
+        context.log.info(f"{row.source_file} ({row.sha256[:12]}): now {row.status}")
     for source, key in LANDING_KEYS.items():
         files = [f for f in report.files if f.source == source]
         yield dg.MaterializeResult(
             asset_key=key,
-            metadata={
-                "new_files_loaded": sum(f.status == "loaded" for f in files),
-                "files_rejected": sum(f.status == "rejected" for f in files),
-                "files_duplicate": sum(f.status == "duplicate" for f in files),
-                "rows_in": sum(f.rows_in or 0 for f in files if f.status == "loaded"),
-            },
+            metadata=landing_source_metadata(ward.settings, source, files),  # ledger totals too
         )
     yield dg.MaterializeResult(
         asset_key=DELIVERIES_KEY,
-        metadata={"files_seen_this_run": len(report.files)},
+        metadata={
+            "files_seen_this_run": len(report.files),
+            "rejected_files": rejected_files_table(ward.settings),
+        },
     )
     for name, accepted, rejected in corrections.files:
         context.log.info(f"{name}: {accepted} correction(s) taken, {rejected} rejected (marts.corrections)")

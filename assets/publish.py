@@ -3,15 +3,23 @@
 One step publishes both (ward.publish.together): the warehouse is a file copy (≈ 1–2 s at 1M
 residents) that needs no CPU, so the exports are written from the build database while it runs;
 both are swapped in only when both are ready, or neither is.
+
+The data dictionary goes with them (ward/publish/dictionary.py): `dbt docs generate` renders the
+marts' descriptions, lineage and catalog from the build database first, and the site is swapped
+into <data root>/docs/ once the warehouse and the exports are; if dbt cannot render it, the run
+warns and the previous site stays.
 """
 
 import dagster as dg
-import duckdb
+from dagster_dbt import DbtCliResource
 
 from assets.dbt import marts_keys, persons_marts
 from assets.history import SNP_HOUSEHOLDS, SNP_PERSONS
-from orchestration.resources import WardResource
+from orchestration.resources import DBT_PROJECT, WardResource, keep_partial_parse, prune_invocation_folders
 from ward.build_state import stored_fingerprint
+from ward.duckdb_config import connect_build_db
+from ward.publish.atomic import discard_version_dir
+from ward.publish.dictionary import DOCS_ARGS, commit_docs, docs_dir, stage_docs
 from ward.publish.exports import ExportReport, export_marts
 from ward.publish.together import PublishError, publish_together
 from ward.settings import Settings
@@ -37,8 +45,9 @@ EXPORTS_KEY = dg.AssetKey(["published", "exports"])
     ],
     name="publish",
 )
-def publish(context: dg.AssetExecutionContext, ward: WardResource):
+def publish(context: dg.AssetExecutionContext, ward: WardResource, dbt: DbtCliResource):
     settings = ward.settings
+    docs = _stage_docs(context, dbt, settings)
     try:
         published = publish_together(
             settings.build_db_path,
@@ -48,7 +57,10 @@ def publish(context: dg.AssetExecutionContext, ward: WardResource):
             settings.readers_group,
         )
     except PublishError as error:
+        if docs is not None:
+            discard_version_dir(docs)
         raise dg.Failure(description=str(error)) from error
+    docs = docs and _commit_docs(context, docs, settings)
     report = published.exports
     yield _published_warehouse(published.warehouse)
     yield dg.MaterializeResult(
@@ -59,6 +71,7 @@ def publish(context: dg.AssetExecutionContext, ward: WardResource):
             "shared_tables": dg.MetadataValue.json(report.shared_tables),
             "shared_tier": report.shared_skipped_reason or "written",
             "reused_unchanged": dg.MetadataValue.json(report.reused),
+            "docs": dg.MetadataValue.path(str(docs_dir(settings.data_dir))) if docs else "not rebuilt",
         },
     )
 
@@ -67,9 +80,33 @@ def _published_warehouse(path) -> dg.MaterializeResult:
     return dg.MaterializeResult(asset_key=WAREHOUSE_KEY, metadata={"path": dg.MetadataValue.path(str(path))})
 
 
+def _stage_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
+    """dbt docs of this build, staged beside <data root>/docs (None, with a warning, on failure)."""
+    try:
+        invocation = dbt.cli(DOCS_ARGS, manifest=DBT_PROJECT.manifest_path, raise_on_error=False).wait()
+        if not invocation.is_successful():
+            raise RuntimeError(str(invocation.get_error() or "dbt docs generate failed"))
+        keep_partial_parse(invocation.target_path)
+        return stage_docs(invocation.target_path, settings.data_dir)
+    except Exception as error:  # the data is published without it; the previous site stays
+        context.log.warning(f"The dbt docs were not rebuilt ({type(error).__name__}: {error})")
+        return None
+    finally:
+        prune_invocation_folders()
+
+
+def _commit_docs(context: dg.AssetExecutionContext, docs, settings: Settings):
+    try:
+        return commit_docs(docs, settings.data_dir)
+    except OSError as error:  # the data is published; the previous site stays
+        discard_version_dir(docs)
+        context.log.warning(f"The dbt docs were not swapped in ({type(error).__name__}: {error})")
+        return None
+
+
 def _export(context: dg.AssetExecutionContext, settings: Settings) -> ExportReport:
     # The persons marts are as good as their inputs' fingerprint: unchanged, their files are reused.
-    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+    with connect_build_db(settings, read_only=True) as con:
         persons = stored_fingerprint(con, "dbt_downstream")
     tokens = {mart: persons for mart in persons_marts()} if persons else {}
     report = export_marts(
@@ -79,6 +116,7 @@ def _export(context: dg.AssetExecutionContext, settings: Settings) -> ExportRepo
         tokens,
         readers_group=settings.readers_group,
         swap=False,
+        settings=settings,
     )
     if report.reused:
         context.log.info(f"Unchanged since the last export, linked not rewritten: {', '.join(report.reused)}")

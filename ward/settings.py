@@ -25,11 +25,21 @@ ENV_DATA_DIR = "WARD_DATA_DIR"
 ENV_SHARED_KEY = "WARD_SHARED_EXPORT_KEY"
 ENV_UI_PORT = "WARD_UI_PORT"
 ENV_READERS_GROUP = "WARD_READERS_GROUP"  # optional: a group that may read the personal files
+ENV_SERVE_KEYS_FILE = "WARD_SERVE_KEYS_FILE"  # `ward serve`: SHA-256 of keys -> name, role, group
+ENV_SERVE_MIN_CELL = "WARD_SERVE_MIN_CELL"  # `ward serve`: counts below it are suppressed
+ENV_SERVE_PORT = "WARD_SERVE_PORT"
+# DuckDB's memory limit and threads for the whole build (ward.duckdb_config): `8GB` or `40%`.
+ENV_MEMORY_LIMIT = "WARD_MEMORY_LIMIT"
+ENV_THREADS = "WARD_THREADS"
 ENV_FRESHNESS_DAYS = {
     "citizens": "WARD_FRESHNESS_CITIZENS_DAYS",
     "service_records": "WARD_FRESHNESS_SERVICE_RECORDS_DAYS",
 }
 DEFAULT_FRESHNESS_DAYS = {"citizens": 35, "service_records": 2}
+# A new citizens snapshot that loses more than this share of the previous one's persons (the ward's,
+# or a residential group's) is held until a steward releases it (ward.deliveries.hold).
+ENV_HOLD_LOSS_SHARE = "WARD_HOLD_LOSS_SHARE"
+DEFAULT_HOLD_LOSS_SHARE = 0.05
 MIN_SHARED_KEY_LENGTH = 16
 # Settings fields that hold secrets, with their variable: they reach Dagster resources as
 # dg.EnvVar(name), never as a value (its UI and GraphQL API show resource config to anyone).
@@ -49,8 +59,25 @@ class Settings:
     freshness_days: tuple[tuple[str, int], ...] = tuple(DEFAULT_FRESHNESS_DAYS.items())
     # Personal files are owner-only (0600/0700); with a group, 0640/0750 and owned by it.
     readers_group: str | None = None
+    # Share of persons a new citizens snapshot may lose before it is held (ward.deliveries.hold).
+    hold_loss_share: float = DEFAULT_HOLD_LOSS_SHARE
+    # `ward serve`: the keys file (kept outside the repository), the small-cell threshold, the port.
+    serve_keys_file: Path | None = None
+    serve_min_cell: int = 5
+    serve_port: int = 8000
+    # DuckDB's memory limit as given (`8GB`, `40%`; None: 40% of the RAM) and its threads (None:
+    # the CPU count), for dbt and every connection on the build database (ward.duckdb_config).
+    memory_limit: str | None = None
+    threads: int | None = None
 
     def __post_init__(self) -> None:
+        from ward.duckdb_config import MemoryLimitError, memory_limit_bytes, thread_count
+
+        try:
+            memory_limit_bytes(self.memory_limit)
+            thread_count(self.threads)
+        except MemoryLimitError as refused:
+            raise SettingsError(str(refused)) from None
         key = self.shared_export_key
         if key is not None and len("".join(key.split())) < MIN_SHARED_KEY_LENGTH:
             raise SettingsError(
@@ -75,6 +102,16 @@ class Settings:
             ui_port=int(env.get(ENV_UI_PORT, 3000)),
             freshness_days=freshness,
             readers_group=(env.get(ENV_READERS_GROUP) or "").strip() or None,
+            hold_loss_share=_share(env, ENV_HOLD_LOSS_SHARE, DEFAULT_HOLD_LOSS_SHARE),
+            serve_keys_file=(
+                Path(env[ENV_SERVE_KEYS_FILE]).expanduser().resolve()
+                if env.get(ENV_SERVE_KEYS_FILE)
+                else None
+            ),
+            serve_min_cell=int(env.get(ENV_SERVE_MIN_CELL) or 5),
+            serve_port=int(env.get(ENV_SERVE_PORT) or 8000),
+            memory_limit=(env.get(ENV_MEMORY_LIMIT) or "").strip() or None,
+            threads=_threads(env),
         )
 
     # Handing the settings to Dagster resources -----------------------------------------------
@@ -123,6 +160,12 @@ class Settings:
         return self.data_dir / "build" / "ward.duckdb"
 
     @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills what does not fit under WARD_MEMORY_LIMIT (owner-only build folder):
+        DuckDB's own default for the build file, `<build db>.tmp` (ward.duckdb_config)."""
+        return self.build_db_path.with_name(f"{self.build_db_path.name}.tmp")
+
+    @property
     def run_log_path(self) -> Path:
         """dbt's own output of the last `ward run` (model and test lines, no data values)."""
         return self.data_dir / "build" / "last_run.log"
@@ -151,12 +194,41 @@ class Settings:
         return self.data_dir / "truth"
 
     def dbt_env(self) -> dict[str, str]:
-        """Variables the dbt project reads with env_var()."""
+        """Variables the dbt project reads with env_var() (profiles.yml: DuckDB's memory settings)."""
+        from ward.duckdb_config import dbt_env
+
         return {
             "WARD_DATA_DIR": str(self.data_dir),
             "WARD_REFERENCE_DIR": str(REFERENCE_DIR),
             "WARD_BUILD_DB": str(self.build_db_path),
+            **dbt_env(self),
         }
+
+
+def _share(env: Mapping[str, str], name: str, default: float) -> float:
+    """A share in 0..1 from the environment (`0.05`, or `5%`); anything else is refused."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name} is refused: {text!r} is not a share between 0 and 1 (e.g. 0.05 or 5%).")
+    return value
+
+
+def _threads(env: Mapping[str, str]) -> int | None:
+    text = (env.get(ENV_THREADS) or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(
+            f"{ENV_THREADS} is refused: {text!r} is not a whole number of threads ≥ 1."
+        ) from None
 
 
 def _plain(value: Any) -> Any:

@@ -64,11 +64,15 @@ def run(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Restage and rebuild everything, not only what is new.")
     ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another run is in progress, wait for it instead of exiting 3.")
+    ] = False,
 ) -> None:
-    """Run the whole pipeline once, in-process; exit 1 when a blocking check fails."""
+    """Run the whole pipeline once, in-process; exit 1 when a blocking check fails, 3 when another
+    run is in progress."""
     from ward.cli.run import run_pipeline
 
-    raise typer.Exit(run_pipeline(Settings.from_env(), console, full_refresh=full_refresh))
+    raise typer.Exit(run_pipeline(Settings.from_env(), console, full_refresh=full_refresh, wait=wait))
 
 
 @app.command()
@@ -94,6 +98,23 @@ def sql(
 
 
 @app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port (default $WARD_SERVE_PORT or 8000).")] = None,
+    new_key: Annotated[
+        str | None, typer.Option("--new-key", help="Print a new key of this role and its keys-file line.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="With --new-key: who holds the key.")] = "",
+    group: Annotated[int | None, typer.Option(help="With --new-key group_leader: the group.")] = None,
+) -> None:
+    """Serve the API and the leaders' page on 127.0.0.1 (read-only, keys and roles, audited)."""
+    from ward.cli.serve import print_new_key, start_server
+
+    if new_key:
+        raise typer.Exit(print_new_key(console, new_key, name or new_key, group))
+    raise typer.Exit(start_server(Settings.from_env(), console, port))
+
+
+@app.command()
 def quarantine(
     group: Annotated[int, typer.Option(help="Residential group number (tổ dân phố).")],
     xlsx: Annotated[Path, typer.Option(help="Spreadsheet to write.")],
@@ -107,3 +128,25 @@ def quarantine(
         raise typer.Exit(1)
     rows = write_worklist(warehouse, group, xlsx, readers_group=Settings.from_env().readers_group)
     console.print(f"{rows} open problem(s) of Tổ dân phố {group} written to {xlsx}")
+
+
+@app.command()
+def release(
+    file: Annotated[
+        str | None, typer.Argument(help="The held delivery: citizens/<name>, its name, or its sha256.")
+    ] = None,
+) -> None:
+    """Use a held delivery from the next run on (without FILE: list the held deliveries)."""
+    from ward.cli.deliveries import release_command
+
+    raise typer.Exit(release_command(Settings.from_env(), console, file))
+
+
+@app.command()
+def withdraw(
+    file: Annotated[str, typer.Argument(help="The delivery: citizens/<name>, its name, or its sha256.")],
+) -> None:
+    """Stop using a delivery: the next run rebuilds as if it had never come (audited)."""
+    from ward.cli.deliveries import withdraw_command
+
+    raise typer.Exit(withdraw_command(Settings.from_env(), console, file))

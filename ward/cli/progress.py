@@ -6,6 +6,7 @@ No log line of this logger carries data values: only step names, timings and cou
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import dagster as dg
@@ -52,8 +53,49 @@ class _ProgressHandler(logging.Handler):
         elif kind == "STEP_FAILURE":
             self.failed_steps.append(step)
             error = event.step_failure_data.error if event.step_failure_data else None
-            message = error.message.strip().splitlines()[0] if error else ""
-            self.console.print(f"[red]✖ {escape(label)} failed[/]: {escape(message)}")
+            self.console.print(f"[red]✖ {escape(label)} failed[/]: {escape(failure_text(error))}")
+
+
+_DBT_ERRORS = "Errors parsed from dbt logs:"
+_MAX_CAUSE = 400
+
+
+def failure_text(error) -> str:
+    """What made a step fail, in one line: the first line of the error and, when it only wraps
+    another (Dagster's "Error occurred while executing op …:"), the innermost cause; for a dbt
+    failure ("The dbt CLI process with command …"), the errors dbt logged (a DuckDB lock or IO
+    error, a failing model) instead."""
+    if error is None:
+        return ""
+    inner = error
+    while inner.cause is not None:
+        inner = inner.cause
+    for candidate in (inner, error):
+        if _DBT_ERRORS in candidate.message:
+            logged = candidate.message.split(_DBT_ERRORS, 1)[1]
+            return _cut("dbt: " + " ".join(line.strip() for line in logged.splitlines() if line.strip()))
+    text = _first_line(error.message) or error.cls_name or ""
+    if inner is not error:
+        # "dagster._core.errors.X: Error occurred …:" → "Error occurred …:";
+        # "_duckdb.IOException: IO Error: …" → "IOException: IO Error: …"
+        text = _QUALIFIED.sub("", text)
+        cause = _QUALIFIED.sub(r"\1: ", _first_line(inner.message))
+        if not cause.startswith(f"{inner.cls_name}:"):
+            cause = f"{inner.cls_name}: {cause}"
+        text = f"{text} {cause}" if text.endswith(":") else f"{text} — {cause}"
+    return _cut(text)
+
+
+# A line opening with the error's qualified class name ("dagster._core.errors.SomeError: …").
+_QUALIFIED = re.compile(r"^(?:[A-Za-z_][\w]*\.)+(\w+): ")
+
+
+def _first_line(message: str) -> str:
+    return next((line.strip() for line in message.splitlines() if line.strip()), "")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_CAUSE else text[: _MAX_CAUSE - 1] + "…"
 
 
 def progress_logger(console: Console) -> tuple[dg.LoggerDefinition, _ProgressHandler]:

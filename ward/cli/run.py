@@ -7,8 +7,17 @@ import logging
 
 from dagster import DagsterInstance
 from rich.console import Console
+from rich.markup import escape
 
-from ward.build_state import FULL_REFRESH_TAG
+from ward.build_guard import (
+    EXIT_RUN_IN_PROGRESS,
+    BuildDatabaseBusy,
+    RunInProgress,
+    recover_damaged_build_database,
+    run_lock,
+)
+from ward.build_state import BUILD_DB_RECOVERED_TAG, FULL_REFRESH_TAG
+from ward.cli.deliveries import print_held
 from ward.cli.instance import use_ward_instance
 from ward.cli.progress import progress_logger
 from ward.cli.summary import headline_figures, print_summary
@@ -23,17 +32,49 @@ class _HideUnchangedChecks(logging.Filter):
         return "emitted no result" not in record.getMessage()
 
 
-def run_pipeline(settings: Settings, console: Console, *, full_refresh: bool = False) -> int:
+def run_pipeline(
+    settings: Settings, console: Console, *, full_refresh: bool = False, wait: bool = False
+) -> int:
     """Run every asset and check once; returns the process exit code (0 = all blocking checks held).
 
     Incremental by default: only new files are staged and checked, and unchanged persons are not
     rebuilt. full_refresh restages and rebuilds everything (after a change of the cleaning rules).
+
+    One run at a time (ward.build_guard): while another `ward run` holds build/run.lock, exit 3 at
+    once, or with wait=True wait for it. A build database DuckDB cannot open is moved aside and
+    this run rebuilds it whole (a full refresh), saying why.
     """
+    settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def waiting(message: str) -> None:
+        console.print(f"[yellow]{escape(message)}: waiting for it to end …")
+
+    try:
+        with run_lock(settings, wait=wait, on_wait=waiting):
+            try:
+                recovered = recover_damaged_build_database(settings)
+            except BuildDatabaseBusy as busy:
+                console.print(
+                    "[red bold]The build database is in use by another process[/] "
+                    f"({escape(str(busy))}): not started. Close it, or wait for it to end."
+                )
+                return EXIT_RUN_IN_PROGRESS
+            if recovered:
+                console.print(f"[yellow bold]{escape(recovered)}")
+            return _run(settings, console, full_refresh=full_refresh, recovered=recovered)
+    except RunInProgress as refused:
+        console.print(
+            f"[red bold]{escape(str(refused))}[/]: this run was not started. "
+            "Run again when it has ended, or `ward run --wait`."
+        )
+        return EXIT_RUN_IN_PROGRESS
+
+
+def _run(settings: Settings, console: Console, *, full_refresh: bool, recovered: str | None) -> int:
     from orchestration.definitions import build_definitions  # heavy import, only when running
 
     use_ward_instance(settings)
     logging.getLogger("dagster._core.execution.plan.active").addFilter(_HideUnchangedChecks())
-    settings.build_db_path.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's own log to stdout: keep it in a file, show one line per step.
     progress_console = Console(file=console.file, width=console.width, force_terminal=console.is_terminal)
     logger_def, progress = progress_logger(progress_console)
@@ -49,7 +90,7 @@ def run_pipeline(settings: Settings, console: Console, *, full_refresh: bool = F
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress": {}}},
-            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
+            tags=_tags(full_refresh, recovered),
         )
     failed_checks = [
         e.asset_check_evaluation_data.check_name
@@ -78,4 +119,14 @@ def run_pipeline(settings: Settings, console: Console, *, full_refresh: bool = F
     )
     if not settings.shared_export_key:
         console.print(f"[yellow]Shared tier not written: set {ENV_SHARED_KEY} (see README).")
+    print_held(console, settings)  # deliveries held for a steward (ward.deliveries), with their figures
     return 0
+
+
+def _tags(full_refresh: bool, recovered: str | None) -> dict[str, str] | None:
+    """The run's tags: a full refresh when asked or when the build database was rebuilt (the
+    staging step writes why into its log, for the UI's run view)."""
+    tags = {FULL_REFRESH_TAG: "true"} if full_refresh or recovered else {}
+    if recovered:
+        tags[BUILD_DB_RECOVERED_TAG] = recovered
+    return tags or None

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from ward.duckdb_config import connect_build_db
 from ward.ingest.ledger import LedgerRow
 from ward.ingest.permissions import make_private, private_dir
 from ward.settings import Settings
@@ -148,7 +149,7 @@ def staged_files_gone(settings: Settings) -> bool:
 
     if not settings.build_db_path.exists():
         return False
-    with duckdb.connect(str(settings.build_db_path)) as con:
+    with connect_build_db(settings) as con:
         for source, relation in STAGED_MODELS.items():
             raw = {p.stem for p in settings.raw_source_dir(source).glob("*.parquet")}
             try:
@@ -176,7 +177,7 @@ def full_rebuild_due(settings: Settings, phase: str) -> str | None:
         return "files gone" if staged_files_gone(settings) else None
     staged = None
     if settings.build_db_path.exists():
-        with duckdb.connect(str(settings.build_db_path)) as con:
+        with connect_build_db(settings) as con:
             staged = stored_fingerprint(con, REBUILD_STAGED)
     return staged or token
 
@@ -186,7 +187,7 @@ def full_rebuild_done(settings: Settings, phase: str, token: str) -> None:
     request if it is the one staging rebuilt for (a newer one is done by the next run)."""
     from ward.build_state import store_fingerprint
 
-    with duckdb.connect(str(settings.build_db_path)) as con:
+    with connect_build_db(settings) as con:
         store_fingerprint(con, REBUILD_STAGED, token if phase == "dbt_staging" else None)
     if phase != "dbt_staging" and rebuild_token(settings) == token:
         with contextlib.suppress(FileNotFoundError):

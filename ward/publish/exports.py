@@ -19,13 +19,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ward.duckdb_config import connect_build_db
 from ward.ingest.permissions import make_private, make_shared
 from ward.publish.anonymity import anonymise
 from ward.publish.atomic import discard_version_dir, new_version_dir, swap_symlink
 from ward.publish.dictionary import column_comments, describe_schema
 from ward.publish.keyed_hash import hash_column
 from ward.publish.personal_data import NOT_SHARED_TABLES, PERSON_LEVEL_TABLES, shared_action
-from ward.settings import ENV_SHARED_KEY, MIN_SHARED_KEY_LENGTH
+from ward.settings import ENV_SHARED_KEY, MIN_SHARED_KEY_LENGTH, Settings
 
 MARTS_SCHEMA = "marts"
 
@@ -174,6 +175,7 @@ def export_marts(
     build_tokens: dict[str, str] | None = None,
     readers_group: str | None = None,
     swap: bool = True,
+    settings: Settings | None = None,
 ) -> ExportReport:
     """Write every mart of the build database into a new export set and swap it in.
 
@@ -195,7 +197,7 @@ def export_marts(
     previous, previous_shared = _previous_entries(live, None), _previous_entries(live / "shared", key_id)
     version = new_version_dir(exports_dir, readers_group)
     try:
-        with duckdb.connect(str(build_db), read_only=True) as con:
+        with connect_build_db(settings, build_db, read_only=True) as con:
             marts = [
                 r[0]
                 for r in con.execute(

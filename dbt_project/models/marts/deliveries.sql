@@ -1,7 +1,8 @@
 -- One row per file ever dropped in the landing folder (the ledger), with what became of its rows:
 -- rows_kept reached the kept models (int_<source>__kept_rows), rows_quarantined are the distinct
--- rows with at least one quarantine issue. Both are null for rejected and duplicate files. For a
--- loaded file rows_in = rows_kept + rows_quarantined (tests/assert_deliveries_conserve_rows.sql).
+-- rows with at least one quarantine issue. Both are null unless the file is loaded (rejected,
+-- duplicate, held, superseded, withdrawn: no row of it is built from). For a loaded file
+-- rows_in = rows_kept + rows_quarantined (tests/assert_deliveries_conserve_rows.sql).
 with
 
 ledger as (
