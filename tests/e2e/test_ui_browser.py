@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.pipeline import run_ward
+from tests.fixtures.servers import answers, default_signals
 from ward.readers import connect_reader
 from ward.settings import Settings
 
@@ -61,19 +62,6 @@ def _free_port_pair() -> int:
                 continue
         return port
     raise RuntimeError("no two free consecutive ports")
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _default_signals() -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
 
 
 def _runs_in_progress(base: str) -> int:
@@ -119,12 +107,12 @@ def ward_ui(tmp_path_factory):
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, stopped whole below
-            preexec_fn=_default_signals,
+            preexec_fn=default_signals,
         )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + UI_START_SECONDS
-        while not _answers(f"{base}/server_info"):
+        while not answers(f"{base}/server_info"):
             assert ui.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, f"ward ui did not answer in {UI_START_SECONDS} s"
             time.sleep(1)

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +21,7 @@ from dagster_graphql.test.utils import define_out_of_process_context, execute_da
 from typer.testing import CliRunner
 
 from orchestration.resources import WardResource
+from tests.fixtures.servers import answers, default_signals
 from ward.cli import app
 from ward.cli.instance import use_ward_instance
 from ward.settings import ENV_SHARED_KEY, REPO_ROOT, Settings, SettingsError
@@ -132,19 +132,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _default_signals() -> None:
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
-
-
 def test_sigterm_to_ward_ui_leaves_no_dagster_process_behind(tmp_path):
     # ≈ 16 s here: `dagster dev` answers after ≈ 12 s.
     port = _free_port()
@@ -158,12 +145,12 @@ def test_sigterm_to_ward_ui_leaves_no_dagster_process_behind(tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # so the test can clean up whatever happens
-        preexec_fn=_default_signals,
+        preexec_fn=default_signals,
     )
     family: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 90
-        while not _answers(f"http://127.0.0.1:{port}/server_info"):
+        while not answers(f"http://127.0.0.1:{port}/server_info"):
             assert ui.poll() is None, (tmp_path / "ui.log").read_text()
             assert time.monotonic() < deadline, "ward ui did not answer in 90 s"
             time.sleep(0.5)
@@ -175,7 +162,7 @@ def test_sigterm_to_ward_ui_leaves_no_dagster_process_behind(tmp_path):
         ui.wait(timeout=40)
         _, alive = psutil.wait_procs(family, timeout=20)
         assert alive == [], [" ".join(p.cmdline()) for p in alive]
-        assert not _answers(f"http://127.0.0.1:{port}/server_info")
+        assert not answers(f"http://127.0.0.1:{port}/server_info")
     finally:
         for process in family:
             with contextlib.suppress(psutil.NoSuchProcess):
