@@ -65,7 +65,7 @@ household_findings as (
         household.residential_group_no
     from (
         select * from {{ ref('int_households__findings') }}
-        union all
+        union all by name
         select * from {{ ref('int_citizens__duplicate_findings') }}
     ) as household
     left join {{ ref('int_citizens__identified') }} as persons

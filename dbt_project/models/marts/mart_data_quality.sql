@@ -295,42 +295,58 @@ matched as (
     from {{ ref('fct_service_record') }}
 ),
 
+latest_by_source as (
+    select
+        max(latest_extracts.snapshot_date) filter (where latest_extracts.source = 'citizens')
+            as citizens_date,
+        max(latest_extracts.snapshot_date) filter (where latest_extracts.source = 'households')
+            as households_date,
+        max(latest_extracts.snapshot_date) filter (where latest_extracts.source = 'service_records')
+            as service_records_date
+    from latest_extracts
+),
+
+-- each of the six shared marts describes the latest extract of its sources
 exported as (
     select
         'all' as source,
         'dung_chung' as dimension,
         'exports_current' as metric,
         (
-            coalesce((
-                select max(d.snapshot_date) = (select e.snapshot_date from latest_extracts as e where e.source = 'citizens')
-                from {{ ref('dim_citizen') }} as d
-            ), false)::integer
-            + coalesce((
-                select max(p.snapshot_date) = (select e.snapshot_date from latest_extracts as e where e.source = 'citizens')
-                from {{ ref('mart_population_by_group') }} as p
-            ), false)::integer
-            + coalesce((
-                select count(*) > 0 from {{ ref('dim_household') }}
-                where (select e.snapshot_date from latest_extracts as e where e.source = 'households') is not null
-            ), false)::integer
-            + coalesce((
-                select max(k.month) = date_trunc('month', (
-                    select e.snapshot_date from latest_extracts as e where e.source = 'service_records'
-                ))
-                from {{ ref('mart_service_kpis') }} as k
-            ), false)::integer
-            + coalesce((
-                select count(*) > 0 from {{ ref('fct_service_record') }}
-                where (select e.snapshot_date from latest_extracts as e where e.source = 'service_records') is not null
-            ), false)::integer
-            + coalesce((
-                select count(*) = (select count(*) from {{ ref('stg_landing__deliveries') }})
-                from {{ ref('deliveries') }}
-            ), false)::integer
+            coalesce(
+                (select max(d.snapshot_date) from {{ ref('dim_citizen') }} as d) = latest.citizens_date,
+                false
+            )::integer
+            + coalesce(
+                (select max(p.snapshot_date) from {{ ref('mart_population_by_group') }} as p)
+                = latest.citizens_date,
+                false
+            )::integer
+            + coalesce(
+                latest.households_date is not null
+                and (select count(*) > 0 from {{ ref('dim_household') }}),
+                false
+            )::integer
+            + coalesce(
+                (select max(k.month) from {{ ref('mart_service_kpis') }} as k)
+                = date_trunc('month', latest.service_records_date),
+                false
+            )::integer
+            + coalesce(
+                latest.service_records_date is not null
+                and (select count(*) > 0 from {{ ref('fct_service_record') }}),
+                false
+            )::integer
+            + coalesce(
+                (select count(*) from {{ ref('deliveries') }})
+                = (select count(*) from {{ ref('stg_landing__deliveries') }}),
+                false
+            )::integer
         ) / 6 as metric_value,
         null as residential_group_no,
         true as is_ward,
         6 as denominator
+    from latest_by_source as latest
 ),
 
 published as (

@@ -21,6 +21,8 @@ select
     copies.file_sha256,
     'CIT_DUPLICATE_PERSON' as rule,
     '*' as column_name,
+    copies.loaded_at as first_seen_at,
+    copies.residential_group_no,
     persons.source_file || ':' || persons.row_number
     || ' (' || cast(round(copies.match_confidence, 4) as varchar) || ')' as value,
     'Dòng này là cùng một công dân với dòng ' || persons.source_file || ':' || persons.row_number
@@ -28,9 +30,7 @@ select
     || '): công dân chỉ được tính một lần. Đề nghị xoá dòng trùng ở hệ thống nguồn.' as reason_vi,
     'This row is the same person as row ' || persons.source_file || ':' || persons.row_number
     || ' of the same extract (confidence ' || cast(round(copies.match_confidence, 4) as varchar)
-    || '): the person counts once. Have the duplicate removed in the source system.' as reason_en,
-    copies.loaded_at as first_seen_at,
-    copies.residential_group_no
+    || '): the person counts once. Have the duplicate removed in the source system.' as reason_en
 from identified as copies
 inner join persons
     on

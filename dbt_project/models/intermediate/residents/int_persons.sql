@@ -33,7 +33,11 @@ survived as (
         first(full_name order by full_name is null, has_diacritics desc, {{ survivorship_order() }})
             as full_name,
         first(
-            {'date_of_birth': date_of_birth, 'precision': date_of_birth_precision, 'birth_year': birth_year}
+            {
+                'date_of_birth': date_of_birth,
+                'precision': date_of_birth_precision,
+                'birth_year': birth_year
+            }
             order by date_of_birth is null, date_of_birth_rank desc, {{ survivorship_order() }}
         ) as birth,
         {{ survive('sex') }} as sex,
@@ -65,31 +69,31 @@ survived as (
 )
 
 select
-    snapshot_date,
-    person_key,
-    lineage.identity_kind,
-    citizen_id,
-    legacy_id,
-    full_name,
-    birth.date_of_birth,
-    birth.precision as date_of_birth_precision,
-    birth.birth_year,
-    sex,
-    ethnicity,
-    religion,
-    nationality,
-    residence_type,
-    household_id,
-    relation_to_head,
-    residential_group_no,
-    phone,
-    marital_status,
-    date_of_death,
-    updated_at,
-    lineage.source_file,
-    lineage.row_number,
-    lineage.file_sha256,
-    lineage.loaded_at,
-    cast(rows_merged as integer) as source_row_count,
-    weakest_match as match_confidence
+    survived.snapshot_date,
+    survived.person_key,
+    survived.lineage.identity_kind,
+    survived.citizen_id,
+    survived.legacy_id,
+    survived.full_name,
+    survived.birth.date_of_birth,
+    survived.birth.precision as date_of_birth_precision,
+    survived.birth.birth_year,
+    survived.sex,
+    survived.ethnicity,
+    survived.religion,
+    survived.nationality,
+    survived.residence_type,
+    survived.household_id,
+    survived.relation_to_head,
+    survived.residential_group_no,
+    survived.phone,
+    survived.marital_status,
+    survived.date_of_death,
+    survived.updated_at,
+    survived.lineage.source_file,
+    survived.lineage.row_number,
+    survived.lineage.file_sha256,
+    survived.lineage.loaded_at,
+    cast(survived.rows_merged as integer) as source_row_count,
+    survived.weakest_match as match_confidence
 from survived
