@@ -11,10 +11,10 @@ persons as (
         person_key,
         date_of_birth,
         date_of_birth_precision,
-        case when date_of_death <= snapshot_date then date_of_death end as date_of_death,
         residence_type,
         household_id,
-        residential_group_no
+        residential_group_no,
+        case when date_of_death <= snapshot_date then date_of_death end as date_of_death
     from {{ ref('int_persons') }}
 ),
 
