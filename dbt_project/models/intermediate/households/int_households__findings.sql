@@ -52,8 +52,15 @@ counted as (
         count(listed.person_key) filter (
             where listed.is_resident and listed.relation_to_head = 'Chủ hộ'
         ) as heads,
+        -- the named head by ID; by name where the person's own ID was never usable (3.1E+10)
         count(listed.person_key) filter (
-            where listed.is_resident and listed.known_citizen_id = households.head_citizen_id
+            where
+            listed.is_resident
+            and coalesce(
+                listed.known_citizen_id = households.head_citizen_id,
+                {{ fold_text('listed.full_name') }} = {{ fold_text('households.head_name') }},
+                false
+            )
         ) as named_head_is_member
     from households
     left join listed
