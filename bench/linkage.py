@@ -233,7 +233,8 @@ def main() -> None:
     if not args.skip_ward:
         results["ward"] = bench_ward(args.persons, args.snapshots, args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "linkage.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    name = "linkage-ward.json" if args.skip_febrl else "linkage.json"  # keep the Febrl figures
+    (RESULTS / name).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(markdown(results))
 
 
