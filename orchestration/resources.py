@@ -8,16 +8,15 @@ import re
 import shutil
 import subprocess
 import sys
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
-from packaging import version
 from pydantic import PrivateAttr
 
-from orchestration.dbt_in_process import dbt_in_this_process
+from ward.private_apis import DbtSubprocessesSkipped
 from ward.quality.gx_validation import GxWorker
 from ward.settings import DBT_PROJECT_DIR, SECRET_FIELDS, Settings
 
@@ -144,28 +143,12 @@ def ensure_dbt_manifest() -> Path:
     return manifest
 
 
-class WardDbtCliResource(DbtCliResource):
+class WardDbtCliResource(DbtSubprocessesSkipped, DbtCliResource):
     """The dbt of this venv, found beside the interpreter (`ward` may run without the venv on PATH).
 
-    Its version is the installed dbt-core package's: dagster-dbt would otherwise ask a `dbt --version`
-    subprocess in every step that calls dbt (≈ 1.3 s each, a fifth of a daily run's dbt time). No
-    in-process dbt adapter either (≈ 0.3–1 s a call): it only serves column and row-count metadata,
-    which the ward does not fetch.
+    dbt runs in the step's process, with no `dbt --version` subprocess and no dbt adapter
+    (ward/private_apis.py: DbtSubprocessesSkipped, a fifth of a daily run's dbt time and more).
     """
-
-    def _initialize_dbt_core_adapter(self, args):
-        return None
-
-    def cli(self, args, **kwargs):
-        """dbt runs in this process (orchestration/dbt_in_process.py): no dbt subprocess to start."""
-        with dbt_in_this_process():
-            return super().cli(args, **kwargs)
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        from dbt.version import __version__
-
-        return version.parse(__version__)
 
 
 # dagster-dbt gives each invocation a folder target/<step>-<run id>-<hash> (or <run id>) of ≈ 3 MB.

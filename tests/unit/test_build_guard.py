@@ -12,9 +12,10 @@ import sys
 import threading
 import time
 
+import dagster as dg
 import duckdb
 import pytest
-from dagster._utils.error import SerializableErrorInfo
+from dagster_shared.error import SerializableErrorInfo
 from rich.console import Console
 
 from ward.build_guard import (
@@ -173,6 +174,10 @@ def _error(message: str, cls_name: str, cause: SerializableErrorInfo | None = No
     return SerializableErrorInfo(message=message, stack=[], cls_name=cls_name, cause=cause)
 
 
+def _qualified_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def test_a_step_failure_shows_its_cause_not_only_the_wrapper():
     lock = _error(
         'IO Error: Could not set lock on file "/d/build/ward.duckdb": Conflicting lock is held in '
@@ -180,7 +185,7 @@ def test_a_step_failure_shows_its_cause_not_only_the_wrapper():
         "IOException",
     )
     wrapped = _error(
-        "dagster._core.errors.DagsterExecutionStepExecutionError: "
+        f"{_qualified_name(dg.DagsterExecutionStepExecutionError)}: "
         'Error occurred while executing op "dbt_staging":\n',
         "DagsterExecutionStepExecutionError",
         lock,

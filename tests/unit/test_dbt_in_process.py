@@ -1,4 +1,4 @@
-"""dbt in the step's process (orchestration/dbt_in_process.py) keeps the dbt subprocess's contract:
+"""dbt in the step's process (ward/private_apis.py) keeps the dbt subprocess's contract:
 JSON log lines on stdout, an exit code, errors reported, and the database file let go at the end."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from orchestration.dbt_in_process import InProcessDbt
+from ward.private_apis import InProcessDbt
 from ward.settings import DBT_PROJECT_DIR, Settings
 
 

@@ -22,6 +22,7 @@ import yaml
 
 from tests.fixtures.raw_lake import create_row_issues, write_raw_lake
 from ward import sources
+from ward.private_apis import release_duckdb
 from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR, Settings
 
 dbt_runner = pytest.importorskip("dbt.cli.main")
@@ -130,19 +131,6 @@ def person_key(citizen_id: str) -> str:
     return hashlib.md5(f"person|id:{citizen_id}".encode()).hexdigest()[:16]
 
 
-def release_duckdb() -> None:
-    """dbt-duckdb keeps its DuckDB instance open in the process after invoke() returns (class-level
-    `DuckDBConnectionManager._ENV`, closed only at exit), so this process could not open the build
-    file again with another configuration (read_only): "Can't open a connection to same database
-    file with a different configuration". Close it, as dbt-duckdb itself does on a credentials change."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
-
-    with manager._LOCK:
-        if manager._ENV is not None:
-            manager._ENV.close()
-        manager.close_all_connections()
-
-
 def dbt(*args: str, target: Path):
     """Run dbt in-process; returns the dbtRunnerResult (fails the test with dbt's message)."""
     try:
@@ -154,6 +142,8 @@ def dbt(*args: str, target: Path):
             ]
         )  # fmt: skip
     finally:
+        # dbt-duckdb keeps the build file open in this process after invoke(), which could then not
+        # open it again read-only ("... with a different configuration").
         release_duckdb()
     if not result.success:
         failed = [

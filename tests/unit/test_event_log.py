@@ -1,4 +1,4 @@
-"""The ward instance's event log (orchestration/event_log.py): Dagster's SQLite storage with its
+"""The ward instance's event log (ward/private_apis.py): Dagster's SQLite storage with its
 connections kept open must still store every event, put it in the run's database file (what the UI's
 live view watches), and keep a bounded number of databases open."""
 
@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 import yaml
 
-from orchestration.event_log import OPEN_DATABASES, PooledSqliteEventLogStorage
 from ward.cli.instance import use_ward_instance
+from ward.private_apis import OPEN_DATABASES, PooledSqliteEventLogStorage
 from ward.settings import Settings
 
 

@@ -6,6 +6,7 @@ And a shared-tier key that is no secret (spaces, too short) is refused.
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -156,7 +157,8 @@ def test_sigterm_to_ward_ui_leaves_no_dagster_process_behind(tmp_path):
             time.sleep(0.5)
         family = psutil.Process(ui.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
-        assert "dagster_webserver" in names and "dagster._daemon" in names, names
+        # `dagster dev` starts the daemon as `python -m <Dagster's daemon module> run`
+        assert "dagster_webserver" in names and re.search(r"-m dagster\.\w*daemon\b", names), names
 
         ui.send_signal(signal.SIGTERM)
         ui.wait(timeout=40)

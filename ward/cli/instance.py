@@ -11,10 +11,10 @@ from ward.settings import Settings
 
 def dagster_yaml(settings: Settings) -> str:
     """The instance's configuration: Dagster's SQLite storage under the data root, its event log kept
-    open between statements (orchestration/event_log.py); no telemetry, and no "new user
+    open between statements (ward/private_apis.py); no telemetry, and no "new user
     experience" (`nux`): without it the UI's first screen is a community e-mail pop-up."""
     event_log = {
-        "module": "orchestration.event_log",
+        "module": "ward.private_apis",
         "class": "PooledSqliteEventLogStorage",
         "config": {"base_dir": str(settings.dagster_home.resolve() / "history" / "runs")},
     }

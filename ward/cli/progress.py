@@ -76,7 +76,7 @@ def failure_text(error) -> str:
             return _cut("dbt: " + " ".join(line.strip() for line in logged.splitlines() if line.strip()))
     text = _first_line(error.message) or error.cls_name or ""
     if inner is not error:
-        # "dagster._core.errors.X: Error occurred …:" → "Error occurred …:";
+        # "<Dagster's errors module>.X: Error occurred …:" → "Error occurred …:";
         # "_duckdb.IOException: IO Error: …" → "IOException: IO Error: …"
         text = _QUALIFIED.sub("", text)
         cause = _QUALIFIED.sub(r"\1: ", _first_line(inner.message))
@@ -86,7 +86,7 @@ def failure_text(error) -> str:
     return _cut(text)
 
 
-# A line opening with the error's qualified class name ("dagster._core.errors.SomeError: …").
+# A line opening with the error's qualified class name ("package.module.SomeError: …").
 _QUALIFIED = re.compile(r"^(?:[A-Za-z_][\w]*\.)+(\w+): ")
 
 

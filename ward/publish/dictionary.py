@@ -35,7 +35,7 @@ SEPARATOR = " / "
 DOCS_ARGS = [
     "docs", "generate",
     # one value (dagster-dbt moves it); no path: selector, dbt resolves those from the working
-    # directory, which in-process dbt does not change (orchestration/dbt_in_process.py)
+    # directory, which in-process dbt does not change (ward/private_apis.py)
     "--select", "resource_type:model,config.schema:marts resource_type:snapshot",
     "--indirect-selection", "empty",
     "--static",

@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ward.private_apis import keep_gx_duckdb_connections_open
 from ward.quality.rules import STAGED_MODELS, Rule
 
 
@@ -39,25 +40,10 @@ def _import_gx():
     os.environ.setdefault("TQDM_DISABLE", "1")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
-    from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
 
-    _keep_duckdb_connection_open(engine)
+    # GX would read DuckDB results after closing the connection (a private setting of GX's).
+    keep_gx_duckdb_connections_open()
     return gx
-
-
-class _DuckDBDialectName(str):
-    value = "duckdb"
-
-
-def _keep_duckdb_connection_open(engine) -> None:
-    """GX reads DuckDB results after closing the connection unless the dialect is 'persisted'.
-
-    A private setting: re-check it when upgrading great-expectations (pinned 1.24.1); the test
-    test_gx_counts_agree_with_sql fails if this stops working.
-    """
-    dialects = engine._PERSISTED_CONNECTION_DIALECTS
-    if "duckdb" not in dialects:
-        engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckDBDialectName("duckdb"))
 
 
 def _error_of(result) -> str | None:
