@@ -5,24 +5,21 @@ then assets/quality.py writes quality.row_issues from the staged tables;
 phase 2 (`dbt_downstream`): models/intermediate and models/marts, which read quality.row_issues.
 dbt tests come along as asset checks; an error-severity test fails the run before publication.
 
-Incremental runs (docs/architecture.md): the staging models append only the rows of new raw files,
-and a source with no new file is skipped with its tests; phase 2 skips the models tagged `persons`
-when the citizens and households (staged files and their issues) are as at its last build. A run
+Incremental runs (docs/architecture.md): what a run builds is its asset selection, planned before it
+starts (orchestration/selection.py: a source with no new file is not selected, nor are the models
+tagged `persons` when citizens and households are as at their last build); dagster-dbt builds the
+selected models and their tests, and the staging models append only the rows of new raw files. A run
 tagged ward/full_refresh=true rebuilds everything (`ward run --full-refresh`, the nightly schedule);
 so does a phase whose dbt project files changed since it last built (a new version of the code), and
 one after a delivery was superseded or withdrawn (ward.deliveries.lake: raw/rebuild.json).
 """
 
-import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import cache
-from graphlib import TopologicalSorter
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.resources import (
@@ -37,14 +34,16 @@ from orchestration.steward import dbt_test_description, model_description
 from ward.build_guard import BuildDatabaseBusy, recover_damaged_build_database
 from ward.build_state import (
     BUILD_DB_RECOVERED_TAG,
+    CORRECTIONS_CONSUMER,
     FULL_REFRESH_TAG,
+    PERSONS_CONSUMER,
+    corrections_fingerprint,
     input_fingerprint,
     is_unchanged,
     store_fingerprint,
 )
 from ward.deliveries.lake import full_rebuild_done, full_rebuild_due
 from ward.duckdb_config import connect_build_db, explain_out_of_memory
-from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME
 from ward.quality.rules import STAGED_MODELS
 from ward.settings import Settings
 
@@ -104,17 +103,8 @@ PERSONS_TAG = "tag:persons"
 PERSONS_SOURCES = ("citizens", "households")
 
 
-def _in_dependency_order(assets_def: dg.AssetsDefinition, events: list) -> list:
-    """Outputs sorted so that each comes after those of the models it reads; then the rest."""
-    deps = {k: {d for d in assets_def.asset_deps.get(k, ()) if d in assets_def.keys} for k in assets_def.keys}
-    rank = {key: i for i, key in enumerate(TopologicalSorter(deps).static_order())}
-    outputs = [e for e in events if isinstance(e, dg.Output)]
-    outputs.sort(key=lambda e: rank[assets_def.keys_by_output_name[e.output_name]])
-    return outputs + [e for e in events if not isinstance(e, dg.Output)]
-
-
 @cache
-def _persons_keys() -> frozenset[dg.AssetKey]:
+def persons_keys() -> frozenset[dg.AssetKey]:
     nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
     return frozenset(
         TRANSLATOR.get_asset_key(n)
@@ -135,16 +125,13 @@ _PHASE_FILES = {
 }
 
 
-def _project_changed(context: dg.AssetExecutionContext, settings: Settings, phase: str) -> bool:
+def project_changed(settings: Settings, phase: str) -> bool:
     """The dbt project is not the one this phase last built with (a new version of the ward's code):
     its incremental tables may not fit the new models, so the phase rebuilds whole, once."""
     if not settings.build_db_path.exists():
         return False  # the first build is whole anyway
-    with connect_build_db(settings) as con:
-        changed = not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
-    if changed:
-        context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
-    return changed
+    with connect_build_db(settings, read_only=True) as con:
+        return not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
 
 
 def _recover_build_database(context: dg.AssetExecutionContext, settings: Settings) -> bool:
@@ -168,70 +155,14 @@ def _remember_project(settings: Settings, phase: str) -> None:
         store_fingerprint(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
 
 
-@dataclass
-class _Skip:
-    """Models a phase leaves out because their inputs are as they were at their last build."""
-
-    exclude: list[str] = field(default_factory=list)  # dbt selectors
-    keys: list[dg.AssetKey] = field(default_factory=list)
-    reason: str = ""
-    on_success: Callable[[], None] = lambda: None
+_Remember = Callable[[Settings, set[dg.AssetKey]], Callable[[], None]]
 
 
-def _skip_staging(context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool) -> _Skip:
-    """A source with no raw file left to stage: its staging model and its tests are skipped."""
-    # New corrections may restage files of any source (macros/corrections): skip nothing then.
-    taken = sorted(p.name for p in (settings.raw_dir / CORRECTIONS_FOLDER).glob("*.parquet"))
-    corrections = hashlib.sha256(repr(taken).encode()).hexdigest()[:16]
+def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefinition:
+    """One dbt phase as a multi-asset: dbt builds the models the run selected (orchestration/selection.py
+    plans the selection) with their tests. `remember(settings, selected)`, called before dbt, returns
+    what to store once the phase has succeeded."""
 
-    def remember() -> None:
-        with connect_build_db(settings) as con:
-            store_fingerprint(con, "dbt_staging_corrections", corrections)
-
-    if full_refresh or not settings.build_db_path.exists():  # restage all / the first build
-        return _Skip(on_success=remember)
-    skip = _Skip(reason="no new file delivered")
-    with connect_build_db(settings) as con:
-        if not is_unchanged(con, "dbt_staging_corrections", corrections):
-            store_fingerprint(con, "dbt_staging_corrections", None)
-            return _Skip(on_success=remember)
-        for source, relation in STAGED_MODELS.items():
-            files = settings.raw_source_dir(source).glob("*.parquet")
-            raw = {p.stem for p in files if p.name != EMPTY_RAW_NAME}
-            try:
-                rows = con.execute(f"select distinct file_sha256 from {relation}").fetchall()
-            except duckdb.CatalogException:
-                continue
-            model = relation.split(".")[1]
-            if raw <= {r[0] for r in rows} and staging_key(model) in context.assets_def.keys:
-                skip.exclude.append(model)
-                skip.keys.append(staging_key(model))
-    return skip
-
-
-def _skip_persons(
-    context: dg.AssetExecutionContext, settings: Settings, full_refresh: bool, consumer: str
-) -> _Skip:
-    """Citizens and households (staged files and their issues) as at the last build: the models
-    tagged `persons` are skipped; otherwise they are built and the fingerprint stored after (on a
-    full refresh too: the exports reuse a persons mart only under the fingerprint it was built from)."""
-    with connect_build_db(settings) as con:
-        persons = input_fingerprint(con, PERSONS_SOURCES)
-        if not full_refresh and is_unchanged(con, consumer, persons):
-            keys = sorted(k for k in context.assets_def.keys if k in _persons_keys())
-            return _Skip([PERSONS_TAG], keys, "citizens and households as last built")
-        store_fingerprint(con, consumer, None)  # until this build has succeeded
-
-    def remember() -> None:
-        with connect_build_db(settings) as con:
-            store_fingerprint(con, consumer, persons)
-
-    return _Skip(on_success=remember)
-
-
-def _dbt_phase(
-    name: str, select: str, plan_skip: Callable[[dg.AssetExecutionContext, Settings, bool], _Skip]
-) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=DBT_PROJECT.manifest_path,
         project=DBT_PROJECT,
@@ -240,60 +171,72 @@ def _dbt_phase(
         dagster_dbt_translator=TRANSLATOR,
     )
     def phase(context: dg.AssetExecutionContext, dbt: DbtCliResource, ward: WardResource):
-        recovered = name == "dbt_staging" and _recover_build_database(context, ward.settings)
-        full_refresh = is_full_refresh(context) or recovered or _project_changed(context, ward.settings, name)
+        settings = ward.settings
+        recovered = name == "dbt_staging" and _recover_build_database(context, settings)
+        changed = project_changed(settings, name)
+        if changed:
+            context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
         # A delivery superseded or withdrawn (ward.deliveries.lake): its built rows must go.
-        rebuild = full_rebuild_due(ward.settings, name)
-        if rebuild and not full_refresh:
+        rebuild = full_rebuild_due(settings, name)
+        if rebuild:
             context.log.info("A delivery was superseded or withdrawn: rebuilding this phase whole")
-        full_refresh = full_refresh or bool(rebuild)
+        full_refresh = is_full_refresh(context) or recovered or changed or bool(rebuild)
         args = [*BUILD, "--full-refresh"] if full_refresh else list(BUILD)
         whole_phase = context.selected_asset_keys == set(context.assets_def.keys)
-        if whole_phase:
-            skip = plan_skip(context, ward.settings, full_refresh)
-        else:  # a hand-picked subset: nothing skipped, and no fingerprint vouches for the phase
-            skip = _Skip()
-            with connect_build_db(ward.settings) as con:
-                store_fingerprint(con, name, None)
-        if skip.exclude:
-            args += ["--exclude", " ".join(skip.exclude)]
-            context.log.info(f"Skipped ({skip.reason}): {', '.join(k.to_user_string() for k in skip.keys)}")
-        invocation = dbt.cli(args, context=context)
-        events = invocation.stream()
-        if skip.keys:
-            # A skipped model is still current: say so, so the steps after it run as usual.
-            unchanged = [
-                dg.Output(
-                    None,
-                    output_name=context.assets_def.get_output_name_for_asset_key(key),
-                    metadata={"unchanged": skip.reason},
-                )
-                for key in skip.keys
-            ]
-            events = _in_dependency_order(context.assets_def, [*events, *unchanged])
-        with explain_out_of_memory(ward.settings):  # dbt's out-of-memory error names WARD_MEMORY_LIMIT
-            yield from events
+        on_success = remember(settings, context.selected_asset_keys)
+        invocation = dbt.cli(args, context=context)  # dagster-dbt selects the run's models and tests
+        with explain_out_of_memory(settings):  # dbt's out-of-memory error names WARD_MEMORY_LIMIT
+            yield from invocation.stream()
         keep_partial_parse(invocation.target_path)
         prune_invocation_folders()
-        skip.on_success()
-        _remember_project(ward.settings, name)
-        if rebuild and whole_phase:
-            full_rebuild_done(ward.settings, name, rebuild)
+        on_success()
+        if whole_phase:  # a hand-picked subset vouches for neither the project nor a rebuild
+            _remember_project(settings, name)
+            if rebuild:
+                full_rebuild_done(settings, name, rebuild)
 
     return phase
 
 
-dbt_staging = _dbt_phase("dbt_staging", STAGING_SELECT, _skip_staging)
-dbt_downstream = _dbt_phase(
-    "dbt_downstream",
-    DOWNSTREAM_SELECT,
-    lambda context, settings, full_refresh: _skip_persons(context, settings, full_refresh, "dbt_downstream"),
-)
+def _remember_corrections(settings: Settings, selected: set[dg.AssetKey]) -> Callable[[], None]:
+    """Staging of every source took the corrections of the raw lake (macros/corrections)."""
+    corrections = corrections_fingerprint(settings)
+
+    def store() -> None:
+        if set(staging_keys()) <= selected:
+            with connect_build_db(settings) as con:
+                store_fingerprint(con, CORRECTIONS_CONSUMER, corrections)
+
+    return store
+
+
+def _remember_persons(settings: Settings, selected: set[dg.AssetKey]) -> Callable[[], None]:
+    """The persons models were built from these citizens and households (staged files and issues):
+    the exports and the next run's plan trust them only under this fingerprint."""
+    if not persons_keys() <= selected:
+        return lambda: None  # not built in this run: what was stored still holds
+    with connect_build_db(settings) as con:
+        persons = input_fingerprint(con, PERSONS_SOURCES)
+        store_fingerprint(con, PERSONS_CONSUMER, None)  # until this build has succeeded
+
+    def store() -> None:
+        with connect_build_db(settings) as con:
+            store_fingerprint(con, PERSONS_CONSUMER, persons)
+
+    return store
+
+
+dbt_staging = _dbt_phase("dbt_staging", STAGING_SELECT, _remember_corrections)
+dbt_downstream = _dbt_phase("dbt_downstream", DOWNSTREAM_SELECT, _remember_persons)
+
+
+def staging_keys() -> list[dg.AssetKey]:
+    return [staging_key(relation.split(".")[1]) for relation in STAGED_MODELS.values()]
 
 
 def persons_marts() -> list[str]:
     """The marts built from citizens and households only (their exports can be reused unchanged)."""
-    return sorted(k.path[1] for k in _persons_keys() if k.path[0] == "marts")
+    return sorted(k.path[1] for k in persons_keys() if k.path[0] == "marts")
 
 
 def marts_keys() -> list[dg.AssetKey]:

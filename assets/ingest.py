@@ -55,6 +55,7 @@ def _landing_description(source: str) -> str:
         ),
     ],
     name="landing_extracts",
+    can_subset=True,  # a run builds the sources with new files (orchestration/selection.py)
 )
 def landing_extracts(context: dg.AssetExecutionContext, ward: WardResource):
     report = ingest_landing(ward.settings)
@@ -70,6 +71,8 @@ def landing_extracts(context: dg.AssetExecutionContext, ward: WardResource):
     for row in report.changed:  # earlier deliveries released, held again or superseded
         context.log.info(f"{row.source_file} ({row.sha256[:12]}): now {row.status}")
     for source, key in LANDING_KEYS.items():
+        if key not in context.selected_asset_keys:
+            continue  # no new file of this source was planned; one arriving since waits for the next run
         files = [f for f in report.files if f.source == source]
         yield dg.MaterializeResult(
             asset_key=key,
@@ -84,6 +87,8 @@ def landing_extracts(context: dg.AssetExecutionContext, ward: WardResource):
     )
     for name, accepted, rejected in corrections.files:
         context.log.info(f"{name}: {accepted} correction(s) taken, {rejected} rejected (marts.corrections)")
+    if CORRECTIONS_KEY not in context.selected_asset_keys:
+        return  # no new corrections sheet was planned (one arriving since waits for the next run)
     yield dg.MaterializeResult(
         asset_key=CORRECTIONS_KEY,
         metadata={

@@ -16,7 +16,7 @@ from dagster_dbt import DbtCliResource
 from assets.dbt import marts_keys, persons_marts
 from assets.history import SNP_HOUSEHOLDS, SNP_PERSONS
 from orchestration.resources import DBT_PROJECT, WardResource, keep_partial_parse, prune_invocation_folders
-from ward.build_state import stored_fingerprint
+from ward.build_state import PERSONS_CONSUMER, stored_fingerprint
 from ward.duckdb_config import connect_build_db
 from ward.publish.atomic import discard_version_dir
 from ward.publish.dictionary import DOCS_ARGS, commit_docs, docs_dir, stage_docs
@@ -107,7 +107,7 @@ def _commit_docs(context: dg.AssetExecutionContext, docs, settings: Settings):
 def _export(context: dg.AssetExecutionContext, settings: Settings) -> ExportReport:
     # The persons marts are as good as their inputs' fingerprint: unchanged, their files are reused.
     with connect_build_db(settings, read_only=True) as con:
-        persons = stored_fingerprint(con, "dbt_downstream")
+        persons = stored_fingerprint(con, PERSONS_CONSUMER)
     tokens = {mart: persons for mart in persons_marts()} if persons else {}
     report = export_marts(
         settings.build_db_path,

@@ -62,10 +62,12 @@ def use_data_root(settings: Settings) -> None:
 
 
 def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False) -> tuple[bool, float]:
-    """The whole pipeline in this process, each step timed by `timer`: (success, seconds)."""
+    """The pipeline in this process as `ward run` runs it (the selection planned from what is new),
+    each step timed by `timer`: (success, seconds)."""
     import dagster as dg
 
     from orchestration.definitions import build_definitions
+    from orchestration.selection import plan_run
     from ward.build_state import FULL_REFRESH_TAG
 
     @dg.logger
@@ -75,14 +77,20 @@ def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False)
         log.setLevel(logging.DEBUG)
         return log
 
-    job = build_definitions(settings, loggers={"bench": bench_logger}).resolve_job_def("ward_pipeline")
+    defs = build_definitions(settings, loggers={"bench": bench_logger})
+    job = defs.resolve_job_def("ward_pipeline")
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
+        assets_defs = defs.get_repository_def().assets_defs_by_key.values()
+        plan = plan_run(settings, assets_defs, instance, full_refresh=full_refresh)
+        if plan.builds_nothing:
+            return True, time.perf_counter() - started
         run = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"bench": {}}},
             tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
+            asset_selection=plan.selection(),
         )
     return run.success, time.perf_counter() - started
 

@@ -5,8 +5,9 @@ positions (file:row, never the personal values), and warns: row rules route rows
 findings, they do not stop the run. Conservation (rows in = kept + quarantined) is the blocking
 check, run by dbt on marts.deliveries.
 
-A rule the quality step did not evaluate in this run (its source brought no new rows) reports
-nothing: its last result, from the run that evaluated those rows, still stands in the UI.
+A check runs in every run that builds its staged model (orchestration/selection.py) and reports the
+rule on all the model's rows as they stand after the quality step: its latest result in the UI is
+always that of the data as last built.
 """
 
 import dagster as dg
@@ -37,9 +38,7 @@ def build_rule_checks(rules: tuple[Rule, ...] | None = None) -> dg.AssetChecksDe
         results = rule_results(ward.settings)
         for check_key in context.selected_asset_check_keys:
             rule = by_name[check_key.name]
-            checked, failed, sample, error, now = results.get(rule.code, (None, None, [], "not run", True))
-            if not now and error is None:
-                continue  # not evaluated this run: the last result stands
+            checked, failed, sample, error, _ = results.get(rule.code, (None, None, [], "not run", True))
             yield dg.AssetCheckResult(
                 asset_key=check_key.asset_key,
                 check_name=check_key.name,

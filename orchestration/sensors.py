@@ -7,13 +7,13 @@ still harmless: the ingest ledger makes them a no-op.
 
 import hashlib
 import json
-from datetime import UTC, datetime
 
 import dagster as dg
-import polars as pl
+import duckdb
 
 from orchestration.jobs import ward_pipeline
 from orchestration.resources import WardResource
+from orchestration.selection import plan_run, untaken_landing_sources
 from ward.ingest.load import CORRECTIONS_FOLDER
 from ward.settings import SOURCES
 
@@ -32,43 +32,9 @@ def landing_fingerprints(ward: WardResource) -> dict[str, str]:
 
 
 def taken_already(ward: WardResource) -> set[str]:
-    """Sources whose every landing file the last runs already took (a sensor with no cursor yet).
-
-    `ward run` before the first `ward ui` has read them: an extract file is taken when the ledger has
-    its path and it was not modified after the ledger saw it; a corrections sheet when its bytes are
-    in raw/corrections/. Without this, the first tick would start a run of everything at each new UI.
-    """
-    settings = ward.settings
-    seen: dict[str, datetime] = {}
-    if settings.ledger_path.exists():
-        ledger = pl.read_parquet(settings.ledger_path, columns=["source_file", "loaded_at"])
-        for source_file, loaded_at in (
-            ledger.group_by("source_file").agg(pl.col("loaded_at").max()).iter_rows()
-        ):
-            if loaded_at is not None:
-                seen[source_file] = loaded_at.replace(tzinfo=UTC) if loaded_at.tzinfo is None else loaded_at
-    taken = set()
-    for source in (*SOURCES, CORRECTIONS_FOLDER):
-        folder = settings.landing_dir / source
-        files = [p for p in (folder.iterdir() if folder.exists() else []) if p.is_file()]
-        files = [p for p in files if not p.name.startswith(".")]
-        if source == CORRECTIONS_FOLDER:
-            raw = settings.raw_dir / CORRECTIONS_FOLDER
-            new = [
-                p
-                for p in files
-                if not (raw / f"{hashlib.sha256(p.read_bytes()).hexdigest()}.parquet").exists()
-            ]
-        else:
-            new = [
-                p
-                for p in files
-                if f"{source}/{p.name}" not in seen
-                or datetime.fromtimestamp(p.stat().st_mtime, UTC) > seen[f"{source}/{p.name}"]
-            ]
-        if not new:
-            taken.add(source)
-    return taken
+    """Sources whose every landing file the ledger already took (for a sensor with no cursor yet):
+    `ward run` before the first `ward ui` has read them, and the first tick must not run them again."""
+    return set((*SOURCES, CORRECTIONS_FOLDER)) - untaken_landing_sources(ward.settings)
 
 
 @dg.sensor(job=ward_pipeline, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
@@ -78,8 +44,23 @@ def landing_sensor(context: dg.SensorEvaluationContext, ward: WardResource):
     # first tick: a source whose files were all taken already counts as unchanged
     previous = {s: current[s] if f is None else f for s, f in previous.items()}
     changed = sorted(s for s, f in current.items() if previous.get(s) != f)
-    context.update_cursor(json.dumps(current))
     if not changed:
+        context.update_cursor(json.dumps(current))
         return dg.SkipReason("No new files in the landing folder.")
+    try:  # what the run builds: the assets of the new files and what they feed
+        plan = plan_run(ward.settings, context.repository_def.assets_defs_by_key.values(), context.instance)
+    except duckdb.IOException:  # a run holds the build database: look again at the next tick
+        return dg.SkipReason("A run is writing the build database; the new files wait for the next tick.")
+    context.update_cursor(json.dumps(current))
+    if plan.builds_nothing:  # e.g. a file removed from the landing folder
+        return dg.SkipReason("The landing folder changed but holds no new file.")
     run_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
-    return dg.RunRequest(run_key=run_key, tags={"ward/trigger": "landing", "ward/sources": ",".join(changed)})
+    return dg.RunRequest(
+        run_key=run_key,
+        asset_selection=plan.selection(),
+        tags={
+            "ward/trigger": "landing",
+            "ward/sources": ",".join(changed),
+            "ward/plan": "; ".join(plan.reasons),
+        },
+    )

@@ -9,13 +9,22 @@ service-record extract leaves the citizens' fingerprint as it was.
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
+from ward.ingest.load import CORRECTIONS_FOLDER
 from ward.quality.rules import STAGED_MODELS
+from ward.settings import Settings
 
 FULL_REFRESH_TAG = "ward/full_refresh"  # run tag: restage and rebuild everything
 # run tag: why this run rebuilds a build database it found damaged (ward.build_guard), for the step log
 BUILD_DB_RECOVERED_TAG = "ward/build_db_recovered"
+
+# The consumers whose fingerprints plan the next run (orchestration/selection.py): the persons models
+# of dbt phase 2, and staging's view of the stewards' corrections.
+PERSONS_CONSUMER = "dbt_downstream"
+CORRECTIONS_CONSUMER = "dbt_staging_corrections"
 
 _DDL = """
 create schema if not exists pipeline_state;
@@ -82,3 +91,9 @@ def store_fingerprint(con: duckdb.DuckDBPyConnection, consumer: str, fingerprint
 
 def is_unchanged(con: duckdb.DuckDBPyConnection, consumer: str, fingerprint: str | None) -> bool:
     return fingerprint is not None and stored_fingerprint(con, consumer) == fingerprint
+
+
+def corrections_fingerprint(settings: Settings) -> str:
+    """The stewards' corrections taken into the raw lake (raw/corrections/), as one checksum."""
+    taken = sorted(p.name for p in (settings.raw_dir / CORRECTIONS_FOLDER).glob("*.parquet"))
+    return hashlib.sha256(repr(taken).encode()).hexdigest()[:16]

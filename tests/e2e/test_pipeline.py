@@ -326,9 +326,45 @@ def _latest_files(settings: Settings, source: str) -> set[str]:
     return {f"{source}/{name}" for name in latest["file_name"]}
 
 
+def _latest_run(settings: Settings):
+    """The data root's latest Dagster run: its materialized assets, planned and evaluated checks."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+
+        def of_type(event_type):
+            return [
+                r.event_log_entry.dagster_event
+                for r in instance.get_records_for_run(run.run_id, of_type=event_type).records
+            ]
+
+        built = {
+            e.event_specific_data.materialization.asset_key
+            for e in of_type(dg.DagsterEventType.ASSET_MATERIALIZATION)
+        }
+        planned = {
+            e.event_specific_data.asset_check_key
+            for e in of_type(dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+        }
+        evaluated = [e.event_specific_data for e in of_type(dg.DagsterEventType.ASSET_CHECK_EVALUATION)]
+    return built, planned, evaluated
+
+
+def _run_count(settings: Settings) -> int:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        return len(instance.get_runs())
+
+
 def test_extracts_arriving_one_by_one_build_what_a_full_build_does(ward_run, tmp_path):
     """The incremental path: a daily dossier extract, then a new citizens snapshot, each run on
-    top of the last; the marts must equal those of the one full build of the same landing folder."""
+    top of the last; the marts must equal those of the one full build of the same landing folder.
+
+    The daily run builds, in Dagster's terms, only what the new file feeds: the citizens' staging and
+    persons marts are not in it (no stand-in materialization), and every check it planned was
+    evaluated (none left Skipped)."""
     import dagster as dg
 
     settings, _, _ = ward_run
@@ -339,17 +375,36 @@ def test_extracts_arriving_one_by_one_build_what_a_full_build_does(ward_run, tmp
 
     _copy_landing(settings, later, held_back=citizens)  # the daily dossier extract arrives
     assert run_ward(later) == 0
-    with dg.DagsterInstance.from_config(str(later.dagster_home)) as instance:
-        for key in (["marts", "dim_citizen"], ["staging", "stg_landing__citizens"]):
-            event = instance.get_latest_materialization_event(dg.AssetKey(key))
-            assert "unchanged" in event.asset_materialization.metadata, key  # not rebuilt
+    built, planned, evaluated = _latest_run(later)
+    assert dg.AssetKey(["staging", "stg_landing__service_records"]) in built
+    assert dg.AssetKey(["marts", "mart_service_kpis"]) in built
+    for key in (["marts", "dim_citizen"], ["staging", "stg_landing__citizens"], ["landing", "citizens"]):
+        assert dg.AssetKey(key) not in built, key
+    assert planned and planned == {e.asset_check_key for e in evaluated}
+    assert all(e.asset_check_key.asset_key in built for e in evaluated)
     with duckdb.connect(str(later.build_db_path), read_only=True) as con:
         pending = con.sql("select source, count(*) from quality.pending_files group by 1").fetchall()
+        failing_rules = {
+            r[0]
+            for r in con.execute("select rule from quality.rule_results where rows_failed > 0").fetchall()
+        }
     assert pending == [("service_records", len(services))]  # only the new file was checked
+    # The service-record rules' latest results are this run's, and fail exactly where rows fail.
+    service_rules = {e.metadata["rule"].value: e.passed for e in evaluated if "rule" in e.metadata}
+    assert service_rules and {r for r, passed in service_rules.items() if not passed} == failing_rules & set(
+        service_rules
+    )
 
     _copy_landing(settings, later)  # the new citizens snapshot arrives
     assert run_ward(later) == 0
+    built, planned, evaluated = _latest_run(later)
+    assert dg.AssetKey(["marts", "dim_citizen"]) in built
+    assert planned == {e.asset_check_key for e in evaluated}
     _assert_same_marts(settings, later)
+
+    runs = _run_count(later)
+    assert run_ward(later) == 0  # nothing new: no run at all
+    assert _run_count(later) == runs
 
 
 # A valid value, and one that still breaks the rule, for the cell each of these rules is about.

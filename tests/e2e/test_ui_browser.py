@@ -64,18 +64,22 @@ def _free_port_pair() -> int:
     raise RuntimeError("no two free consecutive ports")
 
 
-def _runs_in_progress(base: str) -> int:
-    query = (
-        "{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) "
-        "{ ... on Runs { results { runId } } } }"
-    )
+def _graphql(base: str, query: str) -> dict:
     request = urllib.request.Request(
         f"{base}/graphql",
         data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return len(json.loads(response.read())["data"]["runsOrError"]["results"])
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+def _runs_in_progress(base: str) -> int:
+    query = (
+        "{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}) "
+        "{ ... on Runs { results { runId } } } }"
+    )
+    return len(_graphql(base, query)["runsOrError"]["results"])
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +94,15 @@ def ward_ui(tmp_path_factory):
     data = root / "data"
     generate_ward(data, people=1500, groups=6, seed=7)
     settings = Settings(data_dir=data, shared_export_key="k" * 32)
+    # A first run without the last dossier extract, then the incremental run that takes it: the UI
+    # shows what a steward sees on an ordinary day.
+    last = max(
+        (p for p in (data / "landing" / "service_records").iterdir() if p.is_file()), key=lambda p: p.name
+    )
+    aside = root / last.name
+    last.rename(aside)
+    assert run_ward(settings) == 0
+    aside.rename(last)
     assert run_ward(settings) == 0
     port = _free_port_pair()
     env = {
@@ -244,6 +257,29 @@ def test_the_failing_rule_checks_are_shown_with_their_reason(ward_ui, screen):
     body = detail.inner_text()
     assert "[cách ly" in body and "[quarantine" in body
     assert "{" not in body.split("EN:")[0], "a raw {placeholder} is shown"
+
+
+def test_after_an_incremental_run_every_check_shows_a_real_result(ward_ui):
+    """The UI's latest result of each check (Dagster's GraphQL, what the asset pages show): none
+    Skipped or missing, and the failing rule checks are exactly the rules with failing rows."""
+    settings, base, _report, _shots = ward_ui
+    query = (
+        "{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name "
+        "executionForLatestMaterialization { status } } } } } }"
+    )
+    latest = {
+        ("/".join(node["assetKey"]["path"]), check["name"]): (
+            check["executionForLatestMaterialization"] or {}
+        ).get("status")
+        for node in _graphql(base, query)["assetNodes"]
+        for check in (node["assetChecksOrError"] or {}).get("checks", [])
+    }
+    assert latest
+    assert {k: s for k, s in latest.items() if s not in ("SUCCEEDED", "FAILED")} == {}
+    with connect_reader(settings) as con:
+        rules = dict(con.execute("select lower(rule), rows_failed from quality.rule_results").fetchall())
+    failing = {name for (_asset, name), status in latest.items() if name in rules and status == "FAILED"}
+    assert failing == {rule for rule, failed in rules.items() if failed}
 
 
 def test_a_residential_group_scorecard_is_shown(ward_ui, screen):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 
 from dagster import DagsterInstance
 from rich.console import Console
@@ -22,14 +21,6 @@ from ward.cli.instance import use_ward_instance
 from ward.cli.progress import progress_logger
 from ward.cli.summary import headline_figures, print_summary
 from ward.settings import ENV_SHARED_KEY, Settings
-
-
-class _HideUnchangedChecks(logging.Filter):
-    """Dagster warns once per dbt test of a model left out as unchanged (assets/dbt.py): the progress
-    line of the step already says what was skipped, and the tests ran when the model was built."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "emitted no result" not in record.getMessage()
 
 
 def run_pipeline(
@@ -72,26 +63,32 @@ def run_pipeline(
 
 def _run(settings: Settings, console: Console, *, full_refresh: bool, recovered: str | None) -> int:
     from orchestration.definitions import build_definitions  # heavy import, only when running
+    from orchestration.selection import plan_run
 
     use_ward_instance(settings)
-    logging.getLogger("dagster._core.execution.plan.active").addFilter(_HideUnchangedChecks())
     # dagster-dbt echoes dbt's own log to stdout: keep it in a file, show one line per step.
     progress_console = Console(file=console.file, width=console.width, force_terminal=console.is_terminal)
     logger_def, progress = progress_logger(progress_console)
     defs = build_definitions(settings, loggers={"progress": logger_def})
     job = defs.resolve_job_def("ward_pipeline")
-    with (
-        DagsterInstance.get() as instance,
-        settings.run_log_path.open("w", encoding="utf-8") as run_log,
-        contextlib.redirect_stdout(run_log),
-    ):
-        # Naming our logger in the run config replaces Dagster's default console logger.
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
-            tags=_tags(full_refresh, recovered),
-        )
+    with DagsterInstance.get() as instance:
+        # What this run builds, decided before it starts: the assets of new files and what they feed.
+        assets_defs = defs.get_repository_def().assets_defs_by_key.values()
+        plan = plan_run(settings, assets_defs, instance, full_refresh=full_refresh or bool(recovered))
+        if plan.builds_nothing:
+            console.print("No new file in the landing folder: nothing to build.")
+            return _summary(settings, console)
+        console.print(f"[dim]This run builds {_plan_words(plan)}.")
+        run_log = settings.run_log_path.open("w", encoding="utf-8")
+        with run_log, contextlib.redirect_stdout(run_log):
+            # Naming our logger in the run config replaces Dagster's default console logger.
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"progress": {}}},
+                tags=_tags(full_refresh, recovered),
+                asset_selection=plan.selection(),
+            )
     failed_checks = [
         e.asset_check_evaluation_data.check_name
         for e in result.all_events
@@ -107,6 +104,11 @@ def _run(settings: Settings, console: Console, *, full_refresh: bool, recovered:
             f"dbt's log: {settings.run_log_path}"
         )
         return 1
+    return _summary(settings, console)
+
+
+def _summary(settings: Settings, console: Console) -> int:
+    """The published figures and where everything is; 0 (the run, if any, finished cleanly)."""
     print_summary(
         console,
         headline_figures(settings.warehouse_path),
@@ -121,6 +123,11 @@ def _run(settings: Settings, console: Console, *, full_refresh: bool, recovered:
         console.print(f"[yellow]Shared tier not written: set {ENV_SHARED_KEY} (see README).")
     print_held(console, settings)  # deliveries held for a steward (ward.deliveries), with their figures
     return 0
+
+
+def _plan_words(plan) -> str:
+    built = "every asset" if plan.builds_everything else f"{len(plan.asset_keys)} assets"
+    return f"{built} ({'; '.join(plan.reasons)})"
 
 
 def _tags(full_refresh: bool, recovered: str | None) -> dict[str, str] | None:
