@@ -20,15 +20,12 @@ the run that last built its asset.
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
-import polars as pl
 
 from assets.dbt import PERSONS_SOURCES, persons_keys, project_changed, staging_key
 from assets.ingest import DELIVERIES_KEY, LANDING_KEYS
@@ -39,8 +36,9 @@ from ward.build_state import (
     input_fingerprint,
     is_unchanged,
 )
+from ward.corrections.ingest import has_new_sheets
 from ward.deliveries.lake import full_rebuild_due
-from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME
+from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME, sources_with_new_files
 from ward.quality.evaluate import rules_fingerprint
 from ward.quality.rules import STAGED_MODELS, load_rules
 from ward.settings import SOURCES, Settings
@@ -170,33 +168,10 @@ def _whole_steps(keys: set[dg.AssetKey], assets_defs: list[dg.AssetsDefinition])
 
 
 def untaken_landing_sources(settings: Settings) -> set[str]:
-    """Sources (and `corrections`) with a landing file the ingest has not taken yet.
-
-    An extract file is taken when the ledger has its path and it was not modified after the ledger
-    saw it; a corrections sheet when its bytes are in raw/corrections/.
-    """
-    seen: dict[str, datetime] = {}
-    if settings.ledger_path.exists():
-        ledger = pl.read_parquet(settings.ledger_path, columns=["source_file", "loaded_at"])
-        latest = ledger.group_by("source_file").agg(pl.col("loaded_at").max())
-        for source_file, loaded_at in latest.iter_rows():
-            if loaded_at is not None:
-                seen[source_file] = loaded_at.replace(tzinfo=UTC) if loaded_at.tzinfo is None else loaded_at
-    untaken = set()
-    for source in (*SOURCES, CORRECTIONS_FOLDER):
-        folder = settings.landing_dir / source
-        files = [p for p in (folder.iterdir() if folder.exists() else []) if p.is_file()]
-        for path in (p for p in files if not p.name.startswith(".")):
-            if source == CORRECTIONS_FOLDER:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                new = not (settings.raw_dir / CORRECTIONS_FOLDER / f"{digest}.parquet").exists()
-            else:
-                taken_at = seen.get(f"{source}/{path.name}")
-                new = taken_at is None or datetime.fromtimestamp(path.stat().st_mtime, UTC) > taken_at
-            if new:
-                untaken.add(source)
-                break
-    return untaken
+    """Sources (and `corrections`) with a landing entry the ingest has not taken yet, by the ingest's
+    own rules (ward.ingest.load, ward.corrections.ingest)."""
+    untaken = sources_with_new_files(settings)
+    return untaken | {CORRECTIONS_FOLDER} if has_new_sheets(settings) else untaken
 
 
 def unstaged_raw_sources(settings: Settings, con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -15,7 +15,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions, defs
 from orchestration.freshness import FRESHNESS_SENSOR, build_freshness_checks, build_freshness_sensor
 from orchestration.resources import WardResource
 from orchestration.sensors import landing_sensor
@@ -101,18 +101,28 @@ def test_a_sensor_evaluates_the_freshness_checks_on_a_timer_by_default():
 
 
 def test_the_landing_sensors_first_tick_skips_files_ward_run_already_took(tmp_path):
+    from ward.ingest.load import ingest_landing
+
     settings = Settings(data_dir=tmp_path)
     folder = settings.landing_dir / "citizens"
     folder.mkdir(parents=True)
     (folder / "a.csv").write_text("x")
-    taken_at = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=5)
-    _ledger(settings, [("citizens", "citizens/a.csv", "loaded", date(2026, 11, 1), taken_at, None, None)])
+    ingest_landing(settings)  # what `ward run` took before the UI started
     ward = WardResource.from_settings(settings)
-    first = landing_sensor(dg.build_sensor_context(cursor=None, resources={"ward": ward}))
-    assert isinstance(first, dg.SkipReason)
-    (folder / "b.csv").write_text("y")  # delivered while the UI was down
-    second = landing_sensor(dg.build_sensor_context(cursor=None, resources={"ward": ward}))
+    defs = build_definitions(settings)
+    with dg.DagsterInstance.ephemeral() as instance:
+
+        def tick():
+            context = dg.build_sensor_context(
+                cursor=None, resources={"ward": ward}, definitions=defs, instance=instance
+            )
+            return landing_sensor(context)
+
+        assert isinstance(tick(), dg.SkipReason)
+        (folder / "b.csv").write_text("y")  # delivered while the UI was down
+        second = tick()
     assert isinstance(second, dg.RunRequest) and second.tags["ward/sources"] == "citizens"
+    assert second.asset_selection is None and second.tags["ward/plan"] == "first build"  # no build yet
 
 
 def _free_port() -> int:

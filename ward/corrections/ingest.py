@@ -61,6 +61,37 @@ class CorrectionsReport:
     files: list[tuple[str, int, int]] = field(default_factory=list)  # (file, accepted, rejected)
 
 
+def _sheets(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("~$"))
+
+
+def _identify(path: Path, name: str) -> tuple[str | None, str]:
+    """(kind, sha256): kind None for a sheet to read, its bytes' sha256; else why it is not opened,
+    and a sha256 of the kind and name (the same entry is taken once)."""
+    try:
+        kind = kind_of(path)
+        if kind is None:
+            return None, hashlib.sha256(read_regular(path)).hexdigest()
+    except NotARegularFile as swapped:
+        kind = swapped.kind
+    return kind, hashlib.sha256(f"not read: {kind}: {name}".encode()).hexdigest()
+
+
+def has_new_sheets(settings: Settings) -> bool:
+    """landing/corrections/ holds an entry `ingest_corrections` would take (its rule, read-only)."""
+    folder = settings.landing_dir / CORRECTIONS_FOLDER
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    for path in _sheets(folder):
+        try:
+            _kind, sha = _identify(path, f"{CORRECTIONS_FOLDER}/{safe_name(path.name)}")
+        except OSError:
+            return True  # the ingest retries it
+        if not (settings.raw_dir / CORRECTIONS_FOLDER / f"{sha}.parquet").exists():
+            return True
+    return False
+
+
 def ingest_corrections(settings: Settings, now: datetime | None = None) -> CorrectionsReport:
     """Every new sheet of landing/corrections/ into raw/corrections/<sha256>.parquet.
 
@@ -79,17 +110,10 @@ def ingest_corrections(settings: Settings, now: datetime | None = None) -> Corre
         return report
     targets = _latest_deliveries(settings)
     rules = {r.code: r for r in load_rules()}
-    for path in sorted(p for p in folder.iterdir() if not p.name.startswith("~$")):
+    for path in _sheets(folder):
         name = f"{CORRECTIONS_FOLDER}/{safe_name(path.name)}"
         try:
-            kind = kind_of(path)
-            if kind is None:
-                data = read_regular(path)
-                sha = hashlib.sha256(data).hexdigest()
-            else:
-                sha = hashlib.sha256(f"not read: {kind}: {name}".encode()).hexdigest()
-        except NotARegularFile as swapped:
-            kind, sha = swapped.kind, hashlib.sha256(f"not read: {swapped.kind}: {name}".encode()).hexdigest()
+            kind, sha = _identify(path, name)
         except OSError as exc:  # the disk: tried again on the next run
             log.error("%s: not read (%s); will retry on the next run", name, type(exc).__name__)
             continue

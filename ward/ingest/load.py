@@ -302,6 +302,10 @@ def _rejected(
     return outcome, row
 
 
+def _not_read_sha256(kind: str, f: str) -> str:
+    return hashlib.sha256(f"not read: {kind}: {f}".encode()).hexdigest()
+
+
 def _not_read(
     settings: Settings, source: str, path: Path, f: str, kind: str, known: _Known, now: datetime
 ) -> tuple[FileOutcome, LedgerRow | None]:
@@ -310,7 +314,7 @@ def _not_read(
     It has no bytes to hash: its sha256 is that of the kind and the path, so the same entry is
     recorded once (a later run finds it `known`), and it never matches a delivered file's bytes.
     """
-    sha = hashlib.sha256(f"not read: {kind}: {f}".encode()).hexdigest()
+    sha = _not_read_sha256(kind, f)
     if (source, f, sha) in known.recorded:
         return FileOutcome(
             source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=sha
@@ -445,6 +449,41 @@ def ingest_landing(settings: Settings, now: datetime | None = None) -> IngestRep
             update_ledger(settings, new_rows, changed)
             _write_checksums(settings, known.checksums)
     return report
+
+
+def sources_with_new_files(settings: Settings) -> set[str]:
+    """The sources whose landing folder holds an entry the next ingest would record: the ingest's own
+    rule, read-only (same entries and names, same ledger and checksums; only bytes whose size or
+    modification time changed are hashed). What a run must build is planned from it
+    (orchestration/selection.py). An entry the ingest could not take counts as new: it retries it."""
+    known = _Known.of(read_ledger(settings))
+    checksums = _read_checksums(settings)
+    new: set[str] = set()
+    for source, path, kind in _landing_entries(settings.landing_dir):
+        if source is None or source in new:
+            continue  # outside the known folders: reported, never recorded
+        relative = safe_name(path.relative_to(settings.landing_dir).as_posix())
+        if kind is not None:
+            if (source, relative, _not_read_sha256(kind, relative)) not in known.recorded:
+                new.add(source)
+            continue
+        f = f"{source}/{path.name}"
+        try:
+            stat = path.lstat()
+            cached = checksums.get(f)
+            if (
+                cached
+                and cached[:2] == (stat.st_size, stat.st_mtime_ns)
+                and (source, f, cached[2]) in known.recorded
+            ):
+                continue
+            sha = hashlib.sha256(read_regular(path)).hexdigest()
+        except (OSError, NotARegularFile):
+            new.add(source)
+            continue
+        if (source, f, sha) not in known.recorded:
+            new.add(source)
+    return new
 
 
 def _settle(
