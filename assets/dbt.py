@@ -130,7 +130,7 @@ def project_changed(settings: Settings, phase: str) -> bool:
     its incremental tables may not fit the new models, so the phase rebuilds whole, once."""
     if not settings.build_db_path.exists():
         return False  # the first build is whole anyway
-    with connect_build_db(settings, read_only=True) as con:
+    with connect_build_db(settings) as con:  # as every connection of this process (one configuration)
         return not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
 
 

@@ -38,6 +38,7 @@ from ward.build_state import (
 )
 from ward.corrections.ingest import has_new_sheets
 from ward.deliveries.lake import full_rebuild_due
+from ward.duckdb_config import connect_build_db
 from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME, sources_with_new_files
 from ward.quality.evaluate import rules_fingerprint
 from ward.quality.rules import STAGED_MODELS, load_rules
@@ -76,7 +77,7 @@ def plan_run(
     whole = _why_everything(settings, full_refresh)
     if whole:
         return RunPlan(None, [whole], SOURCES)
-    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+    with connect_build_db(settings) as con:  # as every connection of the run's process (one configuration)
         new = sorted(untaken_landing_sources(settings) | unstaged_raw_sources(settings, con))
         corrections = corrections_fingerprint(settings)
         if CORRECTIONS_FOLDER in new or not is_unchanged(con, CORRECTIONS_CONSUMER, corrections):
