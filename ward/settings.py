@@ -6,9 +6,12 @@ temporary folder without touching os.environ.
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
@@ -17,11 +20,18 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 REFERENCE_DIR = REPO_ROOT / "data" / "reference"
 
-WARD_CODE = "11446"  # Phù Liễn, Hải Phòng (admin_units_2025.csv)
+WARD_CODE = "11446"  # Phù Liễn, Hải Phòng (admin_units_2025.csv): the default ward
+# The 5-digit commune/ward codes after the 1 July 2025 reform (data/reference/README.md).
+ADMIN_UNITS_FILE = REFERENCE_DIR / "admin_units_2025.csv"
 SOURCES = ("citizens", "households", "service_records")
 
 # Environment variable names, in one list so the README and error messages can quote them.
 ENV_DATA_DIR = "WARD_DATA_DIR"
+# The ward this data root serves: every staged row and every mart carries it as `ward_code`, so a
+# city can union its wards' marts. One deployment serves many wards by running each with its own
+# WARD_CODE, WARD_DATA_DIR and WARD_LANDING_DIR (default: <data root>/landing).
+ENV_WARD_CODE = "WARD_CODE"
+ENV_LANDING_DIR = "WARD_LANDING_DIR"
 ENV_SHARED_KEY = "WARD_SHARED_EXPORT_KEY"
 ENV_UI_PORT = "WARD_UI_PORT"
 ENV_READERS_GROUP = "WARD_READERS_GROUP"  # optional: a group that may read the personal files
@@ -69,6 +79,10 @@ class Settings:
     # the CPU count), for dbt and every connection on the build database (ward.duckdb_config).
     memory_limit: str | None = None
     threads: int | None = None
+    # The ward's 5-digit code (admin_units_2025.csv); dbt writes it as `ward_code` on every row.
+    ward_code: str = WARD_CODE
+    # Where the ward's extracts are dropped, when not <data root>/landing (`landing_dir`).
+    landing_dir_override: Path | None = None
 
     def __post_init__(self) -> None:
         from ward.duckdb_config import MemoryLimitError, memory_limit_bytes, thread_count
@@ -78,6 +92,7 @@ class Settings:
             thread_count(self.threads)
         except MemoryLimitError as refused:
             raise SettingsError(str(refused)) from None
+        _check_ward_code(self.ward_code)
         key = self.shared_export_key
         if key is not None and len("".join(key.split())) < MIN_SHARED_KEY_LENGTH:
             raise SettingsError(
@@ -96,8 +111,11 @@ class Settings:
             (source, int(env.get(name) or DEFAULT_FRESHNESS_DAYS[source]))
             for source, name in ENV_FRESHNESS_DAYS.items()
         )
+        landing = (env.get(ENV_LANDING_DIR) or "").strip()
         return cls(
             data_dir=data_dir,
+            ward_code=(env.get(ENV_WARD_CODE) or "").strip() or WARD_CODE,
+            landing_dir_override=Path(landing).expanduser().resolve() if landing else None,
             shared_export_key=key,
             ui_port=int(env.get(ENV_UI_PORT, 3000)),
             freshness_days=freshness,
@@ -131,7 +149,8 @@ class Settings:
     # Inputs -------------------------------------------------------------------------------
     @property
     def landing_dir(self) -> Path:
-        return self.data_dir / "landing"
+        """Where the extracts are dropped: WARD_LANDING_DIR, else <data root>/landing."""
+        return self.landing_dir_override or self.data_dir / "landing"
 
     def landing_source_dir(self, source: str) -> Path:
         return self.landing_dir / source
@@ -201,7 +220,38 @@ class Settings:
             "WARD_DATA_DIR": str(self.data_dir),
             "WARD_REFERENCE_DIR": str(REFERENCE_DIR),
             "WARD_BUILD_DB": str(self.build_db_path),
+            # dbt_project.yml `ward_code` var -> macros/ward_code.sql -> every staged row and mart
+            ENV_WARD_CODE: self.ward_code,
             **dbt_env(self),
+        }
+
+
+_WARD_CODE_SHAPE = re.compile(r"[0-9]{5}")
+
+
+def _check_ward_code(code: object) -> None:
+    """A 5-digit code of admin_units_2025.csv, else SettingsError saying what to set."""
+    where = f"{ENV_WARD_CODE} (the ward's code, e.g. {WARD_CODE} for Phù Liễn, Hải Phòng)"
+    if not isinstance(code, str) or not _WARD_CODE_SHAPE.fullmatch(code):
+        raise SettingsError(
+            f"{where} is refused: {code!r} is not 5 digits. Set it to the ward's code as "
+            f"{ADMIN_UNITS_FILE.name} writes it (leading zeros included, e.g. 00004), or unset it "
+            f"for {WARD_CODE}."
+        )
+    if code not in ward_codes():
+        raise SettingsError(
+            f"{where} is refused: {code} is no commune or ward of {ADMIN_UNITS_FILE} (the units after "
+            "the 1 July 2025 reform). Look the ward up there (column ward_code) and set its code."
+        )
+
+
+@cache
+def ward_codes() -> dict[str, str]:
+    """ward_code -> `<ward_full_name>, <province_full_name>` of the admin units reference."""
+    with ADMIN_UNITS_FILE.open(encoding="utf-8", newline="") as f:
+        return {
+            row["ward_code"]: f"{row['ward_full_name']}, {row['province_full_name']}"
+            for row in csv.DictReader(f)
         }
 
 

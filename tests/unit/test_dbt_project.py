@@ -9,6 +9,7 @@ worked out by hand from the rows below (see the comments beside them).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ from ward.identity import resolve_identities
 from ward.publish.exports import record_export_state
 from ward.quality.evaluate import evaluate_rules
 from ward.quality.freshness import record_freshness_thresholds
-from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR, Settings
+from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR, WARD_CODE, Settings
 
 DBT = Path(sys.executable).with_name("dbt")
 CIT_A = "citizens/ds_2026-09-01.csv"
@@ -161,6 +162,7 @@ def dbt_env(data_dir: Path, build_db: Path) -> dict[str, str]:
         "WARD_DATA_DIR": str(data_dir),
         "WARD_REFERENCE_DIR": str(REFERENCE_DIR),
         "WARD_BUILD_DB": str(build_db),
+        "WARD_CODE": WARD_CODE,
         # a target of its own: never races the project's target/ (Dagster's manifest) or another run
         "DBT_TARGET_PATH": str(data_dir / "dbt_target"),
         "DBT_LOG_PATH": str(data_dir / "dbt_logs"),
@@ -486,3 +488,71 @@ def test_latest_versions_repicked_incrementally_equal_a_full_pick(built, tmp_pat
         with duckdb.connect(str(build_db), read_only=True) as con:
             tables[mode] = con.execute(f"select * from {picks} order by record_id").fetchall()
     assert tables["incremental"] == tables["full"]
+
+
+# ----------------------------------------------------------------------------------- ward_code
+LANDING_STAGING = (
+    "stg_landing__citizens", "stg_landing__households", "stg_landing__service_records",
+    "stg_landing__deliveries", "stg_landing__corrections",
+)  # fmt: skip
+
+
+def test_every_mart_declares_ward_code_from_the_one_macro(built):
+    """Each mart of the manifest: ward_code varchar first in its enforced contract, not null,
+    an accepted_values test on the var, and its SQL calls macros/ward_code.sql (no literal)."""
+    _, env, _ = built
+    manifest = json.loads((Path(env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    nodes = manifest["nodes"].values()
+    marts = {
+        n["unique_id"]: n for n in nodes if n["resource_type"] == "model" and n["config"]["schema"] == "marts"
+    }
+    assert len(marts) == 12
+    tested = {
+        n["attached_node"]
+        for n in nodes
+        if n["resource_type"] == "test"
+        and n.get("column_name") == "ward_code"
+        and n["test_metadata"]["name"] == "accepted_values"
+        and n["test_metadata"]["kwargs"]["values"] == ["{{ var('ward_code') }}"]  # the configured code
+    }
+    for uid, node in marts.items():
+        assert node["config"]["contract"]["enforced"], uid
+        first, column = next(iter(node["columns"].items()))
+        assert first == "ward_code" and column["data_type"] == "varchar", uid
+        assert {"type": "not_null"} in [{"type": c["type"]} for c in column["constraints"]], uid
+        assert "macro.ward.ward_code" in node["depends_on"]["macros"], uid
+        assert WARD_CODE not in node["raw_code"], uid
+        assert uid in tested, uid
+    for name in LANDING_STAGING:
+        assert "macro.ward.ward_code" in manifest["nodes"][f"model.ward.{name}"]["depends_on"]["macros"]
+
+
+def test_every_staged_row_and_mart_carries_the_ward_code(built):
+    con, _, _ = built
+    tables = rows(
+        con,
+        """select table_schema, table_name from information_schema.tables
+           where table_schema = 'marts' or table_name like 'stg_landing__%'""",
+    )
+    assert len(tables) == 12 + len(LANDING_STAGING)
+    for schema, table in tables:
+        (first, data_type) = rows(
+            con,
+            f"""select column_name, data_type from information_schema.columns
+                where table_schema = '{schema}' and table_name = '{table}' and ordinal_position = 1""",
+        )[0]
+        assert (first, data_type) == ("ward_code", "VARCHAR"), table
+        assert rows(con, f"select distinct ward_code from {schema}.{table}") in ([(WARD_CODE,)], []), table
+    assert rows(con, "select count(*) from marts.dim_citizen where ward_code = '11446'")[0][0] > 0
+
+
+def test_the_ward_code_comes_from_the_environment(tmp_path):
+    """WARD_CODE (Settings.dbt_env) reaches the SQL with its leading zeros; a bad one stops dbt."""
+    env = {**dbt_env(tmp_path, tmp_path / "ward.duckdb"), "WARD_CODE": "00004"}
+    done = dbt(env, "compile", "--select", "deliveries", "stg_landing__deliveries")
+    assert done.returncode == 0, done.stdout[-3000:]
+    compiled = Path(env["DBT_TARGET_PATH"]) / "compiled" / "ward" / "models"
+    for path in (compiled / "marts/deliveries.sql", compiled / "staging/landing/stg_landing__deliveries.sql"):
+        assert "cast('00004' as varchar) as ward_code" in path.read_text(), path
+    refused = dbt({**env, "WARD_CODE": "1144'"}, "compile", "--select", "deliveries")
+    assert refused.returncode != 0 and "WARD_CODE is refused" in refused.stdout

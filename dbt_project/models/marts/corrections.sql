@@ -2,6 +2,7 @@
 -- dropped in landing/corrections/ (file, line, the cell it corrects, old and new value, when, and
 -- what became of it). Holds personal data (values as delivered): never in the shared exports.
 select
+    {{ ward_code() }} as ward_code,
     cast(corrections_file as varchar) as corrections_file,
     cast(corrections_row as integer) as corrections_row,
     cast(source as varchar) as source,

@@ -32,6 +32,7 @@ quarantined as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(ledger.source as varchar) as source,
     cast(ledger.file_name as varchar) as file_name,
     cast(ledger.sha256 as varchar) as sha256,

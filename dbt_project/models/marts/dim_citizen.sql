@@ -15,6 +15,7 @@ status as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(person_key as varchar) as person_key,
     cast(citizen_id as varchar) as citizen_id,
     cast(full_name as varchar) as full_name,

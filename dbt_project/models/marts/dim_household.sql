@@ -50,6 +50,7 @@ head_candidates as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(households.household_id as varchar) as household_id,
     cast(households.residential_group_no as integer) as residential_group_no,
     cast(head_candidates.person_key as varchar) as head_person_key,

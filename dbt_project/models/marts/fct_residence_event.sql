@@ -78,6 +78,7 @@ events as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(left(md5('event|' || person_key || '|' || event_type || '|' || snapshot_date), 16) as varchar)
         as event_id,
     cast(person_key as varchar) as person_key,

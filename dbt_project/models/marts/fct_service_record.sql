@@ -36,6 +36,7 @@ flagged as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(record_id as varchar) as record_id,
     cast(procedure_code as varchar) as procedure_code,
     cast(procedure_name as varchar) as procedure_name,

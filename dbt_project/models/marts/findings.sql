@@ -114,5 +114,6 @@ all_findings as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     {{ issue_mart_columns(with_person_key=true, with_resolved_at=true) }}
 from all_findings

@@ -384,6 +384,7 @@ metrics as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(metrics.source as varchar) as source,
     cast(metrics.dimension as varchar) as dimension,
     cast(metrics.metric as varchar) as metric,

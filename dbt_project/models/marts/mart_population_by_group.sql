@@ -115,6 +115,7 @@ figures as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(snapshot_date as date) as snapshot_date,
     cast(residential_group_no as integer) as residential_group_no,
     cast(residents as bigint) as residents,

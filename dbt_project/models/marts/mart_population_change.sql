@@ -101,6 +101,7 @@ grid as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(month as date) as month,
     cast(residential_group_no as integer) as residential_group_no,
     cast(births as bigint) as births,

@@ -137,6 +137,7 @@ grid as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(grid.month as date) as month,
     cast(grid.procedure_code as varchar) as procedure_code,
     cast(coalesce(received.received, 0) as bigint) as received,

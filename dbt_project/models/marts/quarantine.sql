@@ -50,6 +50,7 @@ resolved_issues as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     {{ issue_mart_columns(with_resolved_at=true) }}
 from (
     select * from open_issues

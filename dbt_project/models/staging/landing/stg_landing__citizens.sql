@@ -135,6 +135,9 @@ marital_statuses as (
 )
 
 select
+    -- the ward (one data root, one ward; a city unions its wards' rows)
+    {{ ward_code() }} as ward_code,
+
     -- lineage
     {{ lineage_columns() }},
 

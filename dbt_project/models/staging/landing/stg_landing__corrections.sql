@@ -8,6 +8,7 @@ source as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(corrections_file as varchar) as corrections_file,
     cast(corrections_sha256 as varchar) as corrections_sha256,
     cast(corrections_row as integer) as corrections_row,

@@ -9,6 +9,7 @@ source as (
 )
 
 select
+    {{ ward_code() }} as ward_code,
     cast(source as varchar) as source,
     cast(file_name as varchar) as file_name,
     cast(source_file as varchar) as source_file,

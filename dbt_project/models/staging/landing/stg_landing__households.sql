@@ -61,6 +61,9 @@ updates as (
 )
 
 select
+    -- the ward (one data root, one ward; a city unions its wards' rows)
+    {{ ward_code() }} as ward_code,
+
     -- lineage
     {{ lineage_columns() }},
 

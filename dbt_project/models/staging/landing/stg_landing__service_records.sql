@@ -79,6 +79,9 @@ yes_no as (
 )
 
 select
+    -- the ward (one data root, one ward; a city unions its wards' rows)
+    {{ ward_code() }} as ward_code,
+
     -- lineage
     {{ lineage_columns() }},
 
