@@ -125,13 +125,19 @@ _PHASE_FILES = {
 }
 
 
+def _project_version(settings: Settings, phase: str) -> str:
+    """The phase's project files, and the ward code its rows carry (a data root moved to another
+    WARD_CODE is restaged, not left with rows of the old code)."""
+    return f"{dbt_project_fingerprint(_PHASE_FILES[phase])}:{settings.ward_code}"
+
+
 def project_changed(settings: Settings, phase: str) -> bool:
     """The dbt project is not the one this phase last built with (a new version of the ward's code):
     its incremental tables may not fit the new models, so the phase rebuilds whole, once."""
     if not settings.build_db_path.exists():
         return False  # the first build is whole anyway
     with connect_build_db(settings) as con:  # as every connection of this process (one configuration)
-        return not is_unchanged(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
+        return not is_unchanged(con, f"{phase}_project", _project_version(settings, phase))
 
 
 def _recover_build_database(context: dg.AssetExecutionContext, settings: Settings) -> bool:
@@ -152,7 +158,7 @@ def _recover_build_database(context: dg.AssetExecutionContext, settings: Setting
 
 def _remember_project(settings: Settings, phase: str) -> None:
     with connect_build_db(settings) as con:
-        store_fingerprint(con, f"{phase}_project", dbt_project_fingerprint(_PHASE_FILES[phase]))
+        store_fingerprint(con, f"{phase}_project", _project_version(settings, phase))
 
 
 _Remember = Callable[[Settings, set[dg.AssetKey]], Callable[[], None]]

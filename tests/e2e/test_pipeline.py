@@ -164,7 +164,7 @@ def test_a_new_version_of_the_dbt_project_rebuilds_each_phase_whole_once(ward_ru
     assert _mart(settings, "mart_population_by_group").sort(pl.all()).equals(marts_before)
     with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
         assert {stored_fingerprint(con, f"{p}_project") for p in ("dbt_staging", "dbt_downstream")} == {
-            "a-new-version"
+            f"a-new-version:{settings.ward_code}"
         }
 
 

@@ -420,7 +420,9 @@ def built(tmp_path, real_graph):
             "insert into quality.evaluated_files values ('citizens', ?)", [rules_fingerprint(load_rules())]
         )
         for phase, folders in _PHASE_FILES.items():
-            store_fingerprint(con, f"{phase}_project", dbt_project_fingerprint(folders))
+            store_fingerprint(
+                con, f"{phase}_project", f"{dbt_project_fingerprint(folders)}:{settings.ward_code}"
+            )
         store_fingerprint(con, CORRECTIONS_CONSUMER, corrections_fingerprint(settings))
         store_fingerprint(con, PERSONS_CONSUMER, input_fingerprint(con, PERSONS_SOURCES))
     with dg.DagsterInstance.ephemeral() as instance:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ward.city.cli import app as city_app
 from ward.settings import ENV_DATA_DIR, Settings, SettingsError
 
 app = typer.Typer(
@@ -150,3 +151,6 @@ def withdraw(
     from ward.cli.deliveries import withdraw_command
 
     raise typer.Exit(withdraw_command(Settings.from_env(), console, file))
+
+
+app.add_typer(city_app, name="city")  # `ward city …`: many wards, one deployment (ward/city/)
