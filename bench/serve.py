@@ -7,7 +7,10 @@
    requests each to GET /api/metrics (a leader's key: role checks, suppression and audit included);
 4. the baseline: the same query, compiled by the same metric layer, run directly in DuckDB on the
    locked reader by C threads (one cursor each), R times each.
-p50/p95 latency, requests/s and the ratios (API / DuckDB) go to bench/results/serve-<people>.json.
+p50/p95 latency, requests/s and the ratios (API / DuckDB) go to bench/results/serve-<people>.json
+(serve-<people>-<label>.json with --label). A generated ward's root is deleted at the end unless --keep
+(then it is printed: measure another --query on it with --data-dir). Generation and build seconds and
+the peak RSS of this process and its children (the pipeline, then `ward serve`) are recorded.
 Run by hand; never in tests. Compare ratios, not seconds: the clients share the machine's cores with
 the server.
 """
@@ -19,6 +22,7 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -30,6 +34,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from bench.memory import MemorySampler
 from ward.readers import connect_reader
 from ward.serve.auth import hash_key
 from ward.serve.semantic import Condition, default_layer
@@ -37,6 +42,7 @@ from ward.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = "bench-leader-key-0123456789"
+MiB = 1024 * 1024
 DEFAULT_QUERY = "metric=dossiers_received,dossiers_finished,on_time_rate&by=month"
 
 
@@ -168,34 +174,52 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--requests", type=int, default=20, help="requests per client")
     ap.add_argument("--query", default=DEFAULT_QUERY, help="the /api/metrics query string")
+    ap.add_argument("--label", help="results go to serve-<people>-<label>.json (several queries on one ward)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated data root and print it")
     args = ap.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="ward-bench-serve-"))
-    if args.data_dir:
-        settings = Settings(data_dir=args.data_dir.resolve())
-    else:
-        from tests.fixtures.pipeline import run_ward
-        from ward.generate import generate_ward
+    timings: dict[str, float] = {}
+    sampler = MemorySampler(interval=0.1)
+    with sampler:
+        if args.data_dir:
+            settings = Settings(data_dir=args.data_dir.resolve())
+        else:
+            from tests.fixtures.pipeline import run_ward
+            from ward.generate import generate_ward
 
-        settings = Settings(data_dir=work / "data", shared_export_key="bench-" + "k" * 26)
-        generate_ward(settings.data_dir, people=args.people, groups=6 if args.people < 10_000 else 40, seed=7)
-        if run_ward(settings) != 0:
-            raise SystemExit("the pipeline failed")
-    with connect_reader(settings) as con:
-        people = con.execute("select count(*) from marts.dim_citizen").fetchall()[0][0]
-    keys_file = work / "keys.yml"
-    keys_file.write_text(
-        json.dumps({"keys": {f"sha256:{hash_key(KEY)}": {"name": "bench", "role": "leader"}}})
-    )
-    port = _free_port()
-    server = start_server(settings, keys_file, port)
-    try:
-        path = f"/api/metrics?{args.query}"
-        api = bench_api(port, path, args.clients, args.requests)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
-    direct = bench_duckdb(settings, args.query, args.clients, args.requests)
+            settings = Settings(data_dir=work / "data", shared_export_key="bench-" + "k" * 26)
+            sampler.label = "generate"
+            t = time.perf_counter()
+            generate_ward(
+                settings.data_dir, people=args.people, groups=6 if args.people < 10_000 else 40, seed=7
+            )
+            timings["generate_s"] = round(time.perf_counter() - t, 1)
+            print(f"generated in {timings['generate_s']} s", flush=True)
+            sampler.label = "build"
+            t = time.perf_counter()
+            if run_ward(settings) != 0:
+                raise SystemExit(f"the pipeline failed (data root kept: {work})")
+            timings["build_s"] = round(time.perf_counter() - t, 1)
+            print(f"built in {timings['build_s']} s", flush=True)
+        sampler.label = "serve"
+        with connect_reader(settings) as con:
+            people = con.execute("select count(*) from marts.dim_citizen").fetchall()[0][0]
+        keys_file = work / "keys.yml"
+        keys_file.write_text(
+            json.dumps({"keys": {f"sha256:{hash_key(KEY)}": {"name": "bench", "role": "leader"}}})
+        )
+        port = _free_port()
+        load_before = os.getloadavg()[0]  # other work on the machine skews every figure
+        server = start_server(settings, keys_file, port)
+        try:
+            path = f"/api/metrics?{args.query}"
+            api = bench_api(port, path, args.clients, args.requests)
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(10)
+        sampler.label = "duckdb"
+        direct = bench_duckdb(settings, args.query, args.clients, args.requests)
     result = {
         "what": "GET /api/metrics under concurrent loopback clients vs the same SQL directly in DuckDB",
         "people": people,
@@ -207,11 +231,17 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_p50": round(api["p50_ms"] / direct["p50_ms"], 2),
         "ratio_p95": round(api["p95_ms"] / direct["p95_ms"], 2),
         "ratio_throughput": round(direct["requests_per_s"] / api["requests_per_s"], 2),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        **timings,
+        "peak_rss_mib": {k: round(v / MiB) for k, v in sampler.peaks.items() if k != "setup"},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "loadavg_1m_before": round(load_before, 2),
+        },
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"serve-{people}.json"
+    out = RESULTS / (f"serve-{people}-{args.label}.json" if args.label else f"serve-{people}.json")
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(
         json.dumps(
@@ -222,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"written to {out}")
+    if args.data_dir is None and args.keep:
+        print(f"data root kept: {settings.data_dir}  (rm -rf {work} when done)")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -16,11 +16,12 @@
 -- Persons, not rows, are counted (one person listed twice is one member, int_persons).
 with
 
+-- the snapshot dates both sides have (a set operation: a join on the date alone would pair every
+-- household with every person of that date, 10^11 rows at a million residents)
 compared_dates as (
-    select distinct households.snapshot_date
-    from {{ ref('int_households') }} as households
-    inner join {{ ref('int_persons') }} as persons
-        on households.snapshot_date = persons.snapshot_date
+    select households.snapshot_date from {{ ref('int_households') }} as households
+    intersect
+    select persons.snapshot_date from {{ ref('int_persons') }} as persons
 ),
 
 households as (
