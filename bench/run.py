@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -92,6 +93,10 @@ def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False)
             tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
             asset_selection=plan.selection(),
         )
+    for event in run.all_events:  # a failed run says why (synthetic data: no personal values)
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            print(f"{event.step_key} failed: {error.message if error else '?'}"[:600], file=sys.stderr)
     return run.success, time.perf_counter() - started
 
 
