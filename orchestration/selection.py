@@ -40,7 +40,7 @@ from ward.corrections.ingest import has_new_sheets
 from ward.deliveries.lake import full_rebuild_due
 from ward.duckdb_config import connect_build_db
 from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME, sources_with_new_files
-from ward.quality.evaluate import rules_fingerprint
+from ward.quality.evaluate import evaluated_under_other_rules, rules_fingerprint
 from ward.quality.rules import STAGED_MODELS, load_rules
 from ward.settings import SOURCES, Settings
 
@@ -191,10 +191,6 @@ def unstaged_raw_sources(settings: Settings, con: duckdb.DuckDBPyConnection) -> 
 
 def _rules_changed(con: duckdb.DuckDBPyConnection) -> bool:
     try:
-        stale = con.execute(
-            "select count(*) from quality.evaluated_files where rules_fingerprint <> ?",
-            [rules_fingerprint(load_rules())],
-        ).fetchall()[0][0]
+        return evaluated_under_other_rules(con, rules_fingerprint(load_rules())) > 0
     except duckdb.CatalogException:
         return True  # never evaluated
-    return stale > 0

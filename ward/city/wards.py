@@ -19,16 +19,18 @@ from pathlib import Path
 import duckdb
 
 from ward.city.settings import CitySettings, ward_environment
+from ward.cli.summary import HEADLINES
 from ward.settings import ENV_DATA_DIR, REPO_ROOT, Settings
 
-# The figures reported per ward (the same queries `ward run` prints, ward/cli/summary.py).
+# The figures reported per ward: the queries `ward run` prints (ward/cli/summary.py), by short name.
 FIGURES = {
-    "residents": """
-        select residents from marts.mart_population_by_group
-        where residential_group_no is null order by snapshot_date desc limit 1""",
-    "dossiers": "select count(*) from marts.fct_service_record",
-    "files_loaded": "select count(*) from marts.deliveries where status = 'loaded'",
-    "files_rejected": "select count(*) from marts.deliveries where status = 'rejected'",
+    name: HEADLINES[headline]
+    for name, headline in {
+        "residents": "residents (latest snapshot)",
+        "dossiers": "dossiers",
+        "files_loaded": "files loaded",
+        "files_rejected": "files rejected",
+    }.items()
 }
 # `ward run`'s exit codes (ward/cli/run.py, ward/build_guard.py, ward/cli/__init__.py).
 EXIT_MEANING = {

@@ -212,6 +212,12 @@ class _Known:
             known.add(row)
         return known
 
+    def recorded_unchanged(self, source: str, f: str, stat: os.stat_result) -> str | None:
+        """The sha256 of `f` when it has the path, size and mtime of a file already recorded."""
+        cached = self.checksums.get(f)
+        unchanged = cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns)
+        return cached[2] if unchanged and (source, f, cached[2]) in self.recorded else None
+
     def add(self, row: dict) -> None:
         self.recorded.add((row["source"], row["source_file"], row["sha256"]))
         if row["status"] != "duplicate":
@@ -339,12 +345,12 @@ def _ingest_file(
     today = today or ward_today(now)
     stat = path.lstat()
     mtime = stat.st_mtime
-    cached = known.checksums.get(f)
-    if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns) and (source, f, cached[2]) in known.recorded:
+    cached = known.recorded_unchanged(source, f, stat)
+    if cached:
         # Same path, size and modification time as a file already recorded: the 1 GB of a big
         # ward's landing folder is not hashed again on every run (a replaced file changes mtime).
         return FileOutcome(
-            source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=cached[2]
+            source, f, KNOWN, reason_en="Already in the ledger: not read again.", sha256=cached
         ), None
     data = read_regular(path)
     sha = hashlib.sha256(data).hexdigest()
@@ -457,7 +463,7 @@ def sources_with_new_files(settings: Settings) -> set[str]:
     modification time changed are hashed). What a run must build is planned from it
     (orchestration/selection.py). An entry the ingest could not take counts as new: it retries it."""
     known = _Known.of(read_ledger(settings))
-    checksums = _read_checksums(settings)
+    known.checksums = _read_checksums(settings)
     new: set[str] = set()
     for source, path, kind in _landing_entries(settings.landing_dir):
         if source is None or source in new:
@@ -469,13 +475,7 @@ def sources_with_new_files(settings: Settings) -> set[str]:
             continue
         f = f"{source}/{path.name}"
         try:
-            stat = path.lstat()
-            cached = checksums.get(f)
-            if (
-                cached
-                and cached[:2] == (stat.st_size, stat.st_mtime_ns)
-                and (source, f, cached[2]) in known.recorded
-            ):
+            if known.recorded_unchanged(source, f, path.lstat()):
                 continue
             sha = hashlib.sha256(read_regular(path)).hexdigest()
         except (OSError, NotARegularFile):

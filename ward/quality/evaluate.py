@@ -157,6 +157,13 @@ def rules_fingerprint(rules: tuple[Rule, ...]) -> str:
     return hashlib.sha256(repr(sorted(rules, key=lambda r: r.code)).encode()).hexdigest()[:16]
 
 
+def evaluated_under_other_rules(con: duckdb.DuckDBPyConnection, fingerprint: str) -> int:
+    """How many files' issues were found under rules other than these (quality.evaluated_files)."""
+    return con.execute(
+        "select count(*) from quality.evaluated_files where rules_fingerprint <> ?", [fingerprint]
+    ).fetchall()[0][0]
+
+
 def evaluate_rules(
     con: duckdb.DuckDBPyConnection, raw_dir: Path, rules: tuple[Rule, ...] | None = None
 ) -> list[RuleResult]:
@@ -164,10 +171,7 @@ def evaluate_rules(
     fingerprint = rules_fingerprint(rules)
     con.execute("create schema if not exists quality")
     con.execute(EVALUATED_FILES_DDL)
-    stale = con.execute(
-        "select count(*) from quality.evaluated_files where rules_fingerprint <> ?", [fingerprint]
-    ).fetchall()[0][0]
-    if stale:  # the rules changed: every file is evaluated again
+    if evaluated_under_other_rules(con, fingerprint):  # the rules changed: every file is evaluated again
         con.execute("drop table if exists quality.row_issues")
         con.execute("delete from quality.evaluated_files")
     con.execute(ROW_ISSUES_DDL)
