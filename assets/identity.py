@@ -6,7 +6,7 @@ from assets.dbt import staging_key
 from assets.quality import ROW_ISSUES
 from orchestration.resources import WardResource
 from ward.build_state import input_fingerprint, is_unchanged, store_fingerprint
-from ward.duckdb_config import connect_build_db
+from ward.duckdb_config import connect_build_db, side_settings
 from ward.identity import match_new_applicants, resolve_identities
 from ward.identity.sql import relation_exists
 
@@ -49,7 +49,7 @@ def identity_step(context: dg.AssetExecutionContext, ward: WardResource):
             context.log.info("Citizens unchanged since the last run: matched the new dossier rows only")
         else:
             store_fingerprint(con, "identity", None)  # until this resolution has succeeded
-            report = resolve_identities(con)
+            report = resolve_identities(con, duckdb_settings=side_settings(ward.settings, "linkage"))
             store_fingerprint(con, "identity", citizens)
         review = con.execute("select count(*) from identity.review_pairs").fetchall()[0][0]
         by_method = dict(

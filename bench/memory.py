@@ -1,12 +1,18 @@
-"""Peak resident memory of this process and its children (dbt runs as a subprocess), sampled."""
+"""Peak resident memory, sampled: of this process and its children (MemorySampler), or of a command
+run as its own process (run_sampled)."""
 
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import psutil
+
+from ward.settings import REPO_ROOT
 
 
 class MemorySampler:
@@ -40,3 +46,38 @@ class MemorySampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def ward_command(*args: str) -> list[str]:
+    """`ward <args>` with this interpreter; run with cwd=REPO_ROOT it imports this checkout's code
+    (a bench started in a git worktree measures the worktree, not the editable install)."""
+    return [sys.executable, "-c", "from ward.cli import app; app(prog_name='ward')", *args]
+
+
+def run_sampled(
+    command: list[str], env: dict[str, str], log_path: Path, interval: float = 0.2
+) -> dict[str, float | int]:
+    """Run `command` as its own process (as a user starts it: nothing of the bench process is
+    counted), sampling the RSS of it and its children; output to `log_path`.
+
+    Returns seconds (wall), peak_rss_mib (the largest sum over the process tree at one sample) and
+    exit_code.
+    """
+    started = time.perf_counter()
+    peak = 0
+    with log_path.open("w", encoding="utf-8") as log:
+        child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        root = psutil.Process(child.pid)
+        while child.poll() is None:
+            total = 0
+            with contextlib.suppress(psutil.Error):
+                for proc in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        total += proc.memory_info().rss
+            peak = max(peak, total)
+            time.sleep(interval)
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mib": round(peak / 1024**2),
+        "exit_code": child.returncode,
+    }

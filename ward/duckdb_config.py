@@ -135,6 +135,16 @@ def settings_for(settings: Settings, *, for_dbt: bool = False) -> dict[str, str]
     return duckdb_settings(settings.memory_limit, settings.threads, settings.duckdb_temp_dir, for_dbt=for_dbt)
 
 
+def side_settings(settings: Settings, name: str) -> dict[str, str]:
+    """The memory settings of an in-memory DuckDB a step opens beside the build database (splink's
+    linkage): the same limit and threads (each DuckDB instance holds its own budget), and its own
+    temp folder `<build db>.tmp/<name>/` in the owner-only build folder, never DuckDB's default
+    `.tmp` in the working directory (spilled pages hold personal data)."""
+    values = settings_for(settings)
+    values["temp_directory"] = str(settings.duckdb_temp_dir / name)
+    return values
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     """The variables profiles.yml reads into dbt-duckdb's `settings:`."""
     values = settings_for(settings, for_dbt=True)

@@ -14,7 +14,9 @@ from ward.duckdb_config import (
     duckdb_settings,
     machine_memory_bytes,
     memory_limit_bytes,
+    side_settings,
 )
+from ward.identity.linkage import open_linkage_connection
 from ward.settings import DBT_PROJECT_DIR, Settings, SettingsError
 
 GiB = 1024**3
@@ -92,6 +94,27 @@ def test_a_build_connection_reports_the_settings(tmp_path):
     # read-only connections (publish) take them too
     with connect_build_db(settings, read_only=True) as con:
         assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == "512.0 MiB"
+
+
+def test_splinks_connection_is_bounded_and_spills_in_the_build_folder(tmp_path):
+    """splink's in-memory DuckDB gets the run's limit and threads, and its own temp folder under the
+    owner-only build folder (DuckDB's default would be `.tmp` in the working directory)."""
+    settings = Settings(data_dir=tmp_path, memory_limit="256MiB", threads=1)
+    con = open_linkage_connection(duckdb_settings=side_settings(settings, "linkage"))
+    try:
+        memory, temp, threads = con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory'), "
+            "current_setting('threads')"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    temp_dir = tmp_path / "build" / "ward.duckdb.tmp" / "linkage"
+    assert (memory, temp, threads) == ("256.0 MiB", str(temp_dir), 1)
+    assert temp_dir.is_dir() and temp_dir.stat().st_mode & 0o077 == 0
+    # an explicit thread count (bench/linkage.py) wins over the settings'
+    con = open_linkage_connection(threads=2, duckdb_settings=side_settings(settings, "linkage"))
+    assert con.execute("select current_setting('threads')").fetchall()[0][0] == 2
+    con.close()
 
 
 def test_a_second_connection_to_an_open_build_database_is_not_refused(tmp_path):

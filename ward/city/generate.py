@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from ward.city.settings import CitySettings
@@ -22,9 +23,19 @@ def ward_seed(seed: int, code: str) -> int:
 
 
 def generate_city(
-    city: CitySettings, codes: tuple[str, ...], *, people: int, groups: int = 40, seed: int = 11446
+    city: CitySettings,
+    codes: tuple[str, ...],
+    *,
+    people: int | Mapping[str, int],
+    groups: int = 40,
+    seed: int = 11446,
 ) -> dict[str, str]:
-    """Generate each ward; refuses (FileExistsError) a ward whose landing folder already has files."""
+    """Generate each ward (`people`: every ward's size, or each code's own); refuses
+    (FileExistsError) a ward whose landing folder already has files."""
+    sizes = {code: people for code in codes} if isinstance(people, int) else dict(people)
+    missing = [code for code in codes if code not in sizes]
+    if missing:
+        raise ValueError(f"no size given for ward(s) {', '.join(missing)}")
     from ward.generate import generate_ward
 
     for code in codes:
@@ -37,7 +48,7 @@ def generate_city(
         with tempfile.TemporaryDirectory(prefix=f".generate-{code}-", dir=city.root) as temp:
             root = Path(temp)
             summaries[code] = str(
-                generate_ward(root, people=people, groups=groups, seed=ward_seed(seed, code))
+                generate_ward(root, people=sizes[code], groups=groups, seed=ward_seed(seed, code))
             )
             for source in SOURCES:
                 target = city.ward_landing_dir(code) / source

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -163,15 +165,32 @@ def score_pairs(
     *,
     threads: int | None = None,
     force_method: str | None = None,
+    duckdb_settings: Mapping[str, str] | None = None,
 ) -> LinkageResult:
-    """Score the candidate pairs of `records` (RECORD_COLUMNS); see the module docstring."""
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"set threads = {int(threads)}")
+    """Score the candidate pairs of `records` (RECORD_COLUMNS); see the module docstring.
+
+    `duckdb_settings` (ward.duckdb_config.side_settings: memory_limit, threads, temp_directory) bound
+    splink's own in-memory DuckDB; without them it gets DuckDB's defaults (80% of the RAM)."""
+    con = open_linkage_connection(threads, duckdb_settings)
     try:
         return _score(con, records, force_method)
     finally:
         con.close()
+
+
+def open_linkage_connection(
+    threads: int | None = None, duckdb_settings: Mapping[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """splink's in-memory DuckDB under the run's memory settings (threads overrides theirs)."""
+    values = dict(duckdb_settings or {})
+    if threads:
+        values["threads"] = str(int(threads))
+    if "temp_directory" in values:
+        Path(values["temp_directory"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    con = duckdb.connect()
+    for name, value in values.items():
+        con.execute(f"set {name} = '{value}'")
+    return con
 
 
 def _score(con: duckdb.DuckDBPyConnection, records, force_method: str | None) -> LinkageResult:

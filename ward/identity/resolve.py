@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Mapping
 
 import duckdb
 import pyarrow as pa
@@ -75,6 +76,7 @@ def resolve_identities(
     *,
     quarantine_relation: str = "quality.row_issues",
     threads: int | None = None,
+    duckdb_settings: Mapping[str, str] | None = None,
 ) -> IdentityReport:
     """Resolve every kept citizens row to a person; write schema `identity` (see module docstring).
 
@@ -89,7 +91,7 @@ def resolve_identities(
     records = con.sql(_RECORDS_SQL).to_arrow_table()
     report.seconds["prepare"] = time.perf_counter() - started
 
-    linkage = score_pairs(records, threads=threads)
+    linkage = score_pairs(records, threads=threads, duckdb_settings=duckdb_settings)
     report.absorb_linkage(linkage)
 
     step = time.perf_counter()
