@@ -90,6 +90,9 @@ def test_city_marts_are_the_union_of_the_wards_marts(city):
             assert sorted(
                 r[0] for r in con.execute(f"select distinct ward_code from marts.{mart}").fetchall()
             ) == (sorted(CODES)), mart
+            assert sorted(p.name for p in (city.lake_dir / mart).iterdir()) == [  # as Parquet too
+                f"ward_code={c}" for c in sorted(CODES)
+            ], mart
     for code in CODES:  # the city's rows of each ward are the ward's rows, column for column
         with duckdb.connect(str(city.city_db_path), read_only=True) as con:
             con.execute(f"attach '{city.ward_warehouse(code)}' as ward (read_only)")

@@ -138,7 +138,8 @@ def test_city_marts_are_the_union_of_the_published_wards_with_their_code(tmp_pat
             ("10525", "missing"),
             ("11446", "published"),
         ]
-    assert sorted(p.name for p in city.city_dir.iterdir()) == ["city.duckdb"]  # no temp file left
+    # no temp file left; the lake beside it: tests/unit/test_city_lake.py
+    assert sorted(p.name for p in city.city_dir.iterdir()) == ["city.duckdb", "lake"]
 
 
 # The Dagster assets -----------------------------------------------------------------------------

@@ -5,5 +5,6 @@ The city root (WARD_CITY_DIR, ward.city.settings) holds:
 
     landing/<ward_code>/<source>/   the officers' drops of each ward
     wards/<ward_code>/              each ward's own data root (raw, build, warehouse, exports, .dagster)
-    city/                           city.duckdb (the city marts), logs/<ward_code>.log, .dagster/
+    city/                           city.duckdb (the city marts), lake/<mart>/ward_code=<code>/ (the
+                                    same marts as Parquet), logs/<ward_code>.log, .dagster/
 """

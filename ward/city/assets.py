@@ -99,11 +99,12 @@ def city_assets(city: CitySettings, codes: tuple[str, ...]) -> list[dg.AssetsDef
         key=CITY_MARTS_KEY,
         deps=[ward_build],
         group_name="city",
-        kinds={"duckdb"},
+        kinds={"duckdb", "parquet"},
         description=(
             "The city marts (<city>/city/city.duckdb): each ward mart, the union of the wards' "
             "published marts with ward_code. A ward whose last run failed contributes its last "
-            "publication; a ward never published is listed as missing (marts.wards)."
+            "publication; a ward never published is listed as missing (marts.wards). The same marts "
+            "as Parquet by ward_code for Spark or Trino: <city>/city/lake/<mart>/ward_code=<code>/."
         ),
     )
     def marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -113,6 +114,7 @@ def city_assets(city: CitySettings, codes: tuple[str, ...]) -> list[dg.AssetsDef
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(built.path)),
+                "lake": dg.MetadataValue.path(str(built.lake)),
                 "wards": dg.MetadataValue.int(len(built.wards)),
                 "wards_included": dg.MetadataValue.text(", ".join(built.wards) or "—"),
                 "wards_missing": dg.MetadataValue.text(", ".join(built.missing) or "—"),

@@ -4,6 +4,8 @@ Read from each ward's published warehouse (<city>/wards/<code>/warehouse/ward.du
 read-only), never from a build database: a ward whose last run failed contributes what it last
 published, a ward never published is listed as missing. The city file is written beside itself and
 renamed over <city>/city/city.duckdb, so a reader sees the old file or the new one, never half.
+The same rows go to the city lake, <city>/city/lake/<mart>/ward_code=<code>/ (Parquet, ward.city.lake),
+replaced whole just after the city file.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from ward.city.lake import commit_lake, discard, stage_lake
 from ward.city.settings import CitySettings, known_ward_codes
 
 # The wards' marts the city unions (aggregates and the delivery ledger; no person-level table).
@@ -34,6 +37,7 @@ class CityMarts:
     wards: tuple[str, ...]  # contributed their published warehouse
     missing: tuple[str, ...]  # never published
     rows: dict[str, int] = field(default_factory=dict)  # city mart -> rows
+    lake: Path | None = None  # <city>/city/lake: the marts as Parquet by ward_code
 
 
 def _ward_select(con: duckdb.DuckDBPyConnection, alias: str, code: str, mart: str) -> str | None:
@@ -61,6 +65,7 @@ def build_city_marts(city: CitySettings, codes: tuple[str, ...]) -> CityMarts:
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)
     rows: dict[str, int] = {}
+    staged = None
     try:
         with duckdb.connect(str(temp)) as con:
             con.execute("create schema marts")
@@ -90,11 +95,15 @@ def build_city_marts(city: CitySettings, codes: tuple[str, ...]) -> CityMarts:
                 )
             for code in published:
                 con.execute(f"detach ward_{code}")
+            staged = stage_lake(con, city.lake_dir, tuple(rows))
         os.chmod(temp, 0o600)
         os.replace(temp, target)
+        commit_lake(staged, city.lake_dir)
     finally:
+        if staged is not None:
+            discard(staged)  # nothing left once committed
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         with contextlib.suppress(FileNotFoundError):
             temp.with_name(temp.name + ".wal").unlink()
-    return CityMarts(path=target, wards=published, missing=missing, rows=rows)
+    return CityMarts(path=target, wards=published, missing=missing, rows=rows, lake=city.lake_dir)

@@ -155,5 +155,6 @@ def _print_table(
     console.print(table)
     console.print(
         f"[bold]city marts:[/] {escape(str(marts['path']))} (wards {escape(str(marts['wards_included']))}; "
-        f"never published: {escape(str(marts['wards_missing']))})"
+        f"never published: {escape(str(marts['wards_missing']))}); as Parquet by ward_code: "
+        f"{escape(str(marts['lake']))}"
     )

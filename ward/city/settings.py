@@ -170,6 +170,11 @@ class CitySettings:
         return self.city_dir / "city.duckdb"
 
     @property
+    def lake_dir(self) -> Path:
+        """The city marts as Parquet partitioned by ward_code (ward.city.lake)."""
+        return self.city_dir / "lake"
+
+    @property
     def logs_dir(self) -> Path:
         return self.city_dir / "logs"
 
