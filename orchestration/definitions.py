@@ -50,6 +50,10 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
         sensors=[landing_sensor, build_freshness_sensor(freshness_checks)],
         resources={"ward": ward, "gx_worker": GxResource(ward=ward), "dbt": dbt_resource()},
         loggers=loggers,
+        # One process per run, as `ward run`: the steps follow one another anyway (DuckDB's threads
+        # do the parallel work), a process per step would pay the imports (≈ 4 s) ten times, and
+        # the `ward` resource's run lock is held once for the whole run.
+        executor=dg.in_process_executor,
     )
 
 

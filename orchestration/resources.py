@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import PrivateAttr
 
+from ward.build_guard import held_here, run_lock
 from ward.private_apis import DbtSubprocessesSkipped
 from ward.quality.gx_validation import GxWorker
 from ward.settings import DBT_PROJECT_DIR, SECRET_FIELDS, Settings
@@ -44,6 +47,24 @@ class WardResource(dg.ConfigurableResource):
         secrets = {name: _resolved(getattr(self, name)) for name in SECRET_FIELDS}
         return Settings.from_public_values(self.values, **secrets)
 
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WardResource]:
+        """A run holds the data root's run lock while its steps execute (ward.build_guard), as
+        `ward run` does: a run launched from the UI or by the sensor waits for a `ward run` to end,
+        and a `ward run` started meanwhile refuses (exit 3). The jobs execute in one process
+        (in_process_executor, orchestration/definitions.py), so the lock is taken once per run.
+        Outside a run (a sensor's tick) and inside `ward run` (which holds it) nothing is taken."""
+        settings = self.settings
+        if context.dagster_run is None or held_here(settings):
+            yield self
+            return
+
+        def waiting(message: str) -> None:
+            context.log.warning(f"{message}: this run waits for it to end")
+
+        with run_lock(settings, wait=True, on_wait=waiting):
+            yield self
+
 
 def _as_env_var(variable: str, value: str | None) -> dg.EnvVar | None:
     """A secret of the settings as a reference to its variable, which Dagster reads when a run starts.
@@ -67,9 +88,9 @@ def _resolved(value: str | None) -> str | None:
 class GxResource(dg.ConfigurableResource):
     """Great Expectations' worker process (ward.quality.gx_validation.GxWorker) for the quality step.
 
-    It starts when Dagster sets the resource up: in `ward run`, whose steps share one process, that
-    is the start of the run, so GX's imports (≈ 2 s) overlap the ingest and dbt staging instead of
-    being waited for; with a process per step, it is the quality step's start, as before.
+    It starts when Dagster sets the resource up: the steps of a run share one process (`ward run`,
+    and the UI's runs: in_process_executor), so that is the start of the run, and GX's imports
+    (≈ 2 s) overlap the ingest and dbt staging instead of being waited for.
     """
 
     ward: WardResource

@@ -1,6 +1,8 @@
 """Guards around the build database: one run at a time, and a damaged database rebuilt, not fatal.
 
-- `run_lock`: `ward run` holds an exclusive lock on `build/run.lock` (fcntl.flock) for the whole run.
+- `run_lock`: `ward run` holds an exclusive lock on `build/run.lock` (fcntl.flock) for the whole run,
+  and so does a run launched from the UI or by the sensor (orchestration/resources.py: the `ward`
+  resource holds it while the run's steps execute, waiting for a `ward run` to end first).
   A second `ward run` refuses at once (exit 3: "another run is in progress since <time> (pid N)"),
   or with `--wait` waits for the first to end. The kernel drops a flock when its process ends, even
   on a crash or SIGKILL, so a lock is never left behind; the file itself stays (it only records who
@@ -37,6 +39,11 @@ _HEADER_BYTES = 3 * 4096
 _LOCK_MARKERS = ("Could not set lock on file", "Conflicting lock is held")
 
 
+# The run locks this process holds (resolved paths): a Dagster run inside `ward run` finds the lock
+# already its own (flock conflicts between two descriptors of one process too).
+_HELD_HERE: set[str] = set()
+
+
 class RunInProgress(RuntimeError):
     """Another `ward run` holds the run lock."""
 
@@ -48,6 +55,11 @@ class BuildDatabaseBusy(RuntimeError):
 
 def lock_path(settings: Settings) -> Path:
     return settings.build_db_path.parent / LOCK_NAME
+
+
+def held_here(settings: Settings) -> bool:
+    """Whether this process holds the data root's run lock (a run inside `ward run`)."""
+    return str(lock_path(settings).resolve()) in _HELD_HERE
 
 
 def _holder(fd: int) -> str:
@@ -69,6 +81,8 @@ def run_lock(
     path = lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    held = str(path.resolve())
+    acquired = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -81,8 +95,12 @@ def run_lock(
         since = datetime.now().astimezone().isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {since}\n".encode(), 0)
+        _HELD_HERE.add(held)
+        acquired = True
         yield
     finally:
+        if acquired:
+            _HELD_HERE.discard(held)
         os.close(fd)  # releases the lock (and so does the end of the process, however it ends)
 
 

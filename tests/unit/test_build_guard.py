@@ -18,6 +18,7 @@ import pytest
 from dagster_shared.error import SerializableErrorInfo
 from rich.console import Console
 
+from orchestration.resources import WardResource
 from ward.build_guard import (
     EXIT_RUN_IN_PROGRESS,
     BuildDatabaseBusy,
@@ -201,3 +202,73 @@ def test_a_step_failure_shows_its_cause_not_only_the_wrapper():
     assert failure_text(dbt) == 'dbt: Runtime Error IO Error: Could not set lock on file "x"'
     assert failure_text(None) == ""
     assert len(failure_text(_error("x" * 2000, "E"))) <= 400
+
+
+def _lock_probe_job(settings: Settings) -> dg.JobDefinition:
+    """A one-step job on the `ward` resource, as the UI or the sensor launches the pipeline's."""
+
+    @dg.op
+    def probe(ward: WardResource) -> None:
+        with pytest.raises(RunInProgress), run_lock(ward.settings):  # held by this run
+            pass
+
+    @dg.job(resource_defs={"ward": WardResource.from_settings(settings)}, executor_def=dg.in_process_executor)
+    def lock_probe():
+        probe()
+
+    return lock_probe
+
+
+def test_a_run_launched_outside_ward_run_holds_the_lock_for_its_steps(settings):
+    result = _lock_probe_job(settings).execute_in_process()
+    assert result.success
+    with run_lock(settings):  # released when the run ends
+        pass
+
+
+def test_a_run_inside_ward_run_uses_the_lock_ward_run_holds(settings):
+    with run_lock(settings):
+        assert _lock_probe_job(settings).execute_in_process().success  # no deadlock, no refusal
+
+
+def test_a_run_waits_for_a_ward_run_to_end_and_says_so(settings):
+    fd = _hold(settings)
+    job = _lock_probe_job(settings)
+    with dg.DagsterInstance.ephemeral() as instance:
+        started = time.monotonic()
+        threading.Timer(1.0, os.close, [fd]).start()
+        result = job.execute_in_process(instance=instance)
+        waited = time.monotonic() - started
+        messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert result.success and waited >= 0.9
+    assert any(
+        "another run is in progress since 2026-12-04T10:00:00+07:00 (pid 4242): this run waits" in m
+        for m in messages
+    )
+
+
+def test_a_sensor_tick_takes_no_lock_while_a_run_builds(settings):
+    """The landing sensor reads the `ward` resource outside any run: it must not wait for the lock."""
+    from orchestration.definitions import build_definitions
+    from orchestration.sensors import landing_sensor
+
+    defs = build_definitions(settings)
+    fd = _hold(settings)
+    ticks = []
+    try:
+        with dg.DagsterInstance.ephemeral() as instance:
+
+            def evaluate() -> None:
+                with dg.build_sensor_context(
+                    resources={"ward": WardResource.from_settings(settings)},
+                    definitions=defs,
+                    instance=instance,
+                ) as context:
+                    ticks.append(landing_sensor(context))
+
+            tick = threading.Thread(target=evaluate, daemon=True)
+            tick.start()
+            tick.join(timeout=120)  # a tick waiting for the lock would wait for ever
+    finally:
+        os.close(fd)
+    assert ticks and isinstance(ticks[0], dg.SkipReason | dg.RunRequest)

@@ -113,10 +113,11 @@ def test_the_landing_sensors_first_tick_skips_files_ward_run_already_took(tmp_pa
     with dg.DagsterInstance.ephemeral() as instance:
 
         def tick():
-            context = dg.build_sensor_context(
+            # a context manager: the `ward` resource has a lifecycle (the run lock of a run)
+            with dg.build_sensor_context(
                 cursor=None, resources={"ward": ward}, definitions=defs, instance=instance
-            )
-            return landing_sensor(context)
+            ) as context:
+                return landing_sensor(context)
 
         assert isinstance(tick(), dg.SkipReason)
         (folder / "b.csv").write_text("y")  # delivered while the UI was down
