@@ -320,3 +320,70 @@ def test_the_quality_report_reads_offline_and_says_quarantine_is_the_design(ward
     assert "cách ly (đúng thiết kế)" in text
     assert "Failed" not in text and "%" not in text
     assert screen.outside == [], f"the report asked hosts outside this machine: {screen.outside[:5]}"
+
+
+def _run_status_and_messages(base: str, run_id: str) -> tuple[str, list[str]]:
+    query = (
+        f'{{ runOrError(runId: "{run_id}") {{ ... on Run {{ status }} }} '
+        f'logsForRun(runId: "{run_id}") {{ ... on EventConnection {{ events {{ ... on MessageEvent '
+        "{ message } } } } }"
+    )
+    data = _graphql(base, query)
+    return data["runOrError"]["status"], [e.get("message") or "" for e in data["logsForRun"]["events"]]
+
+
+def _wait_for(predicate, what: str, seconds: float = RUNS_IDLE_SECONDS):
+    deadline = time.monotonic() + seconds
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(1)
+    return value
+
+
+def test_a_run_launched_from_the_ui_waits_for_ward_run_and_runs_in_one_process(ward_ui):
+    """Last in this module (it rebuilds the steward view). While a `ward run` holds build/run.lock,
+    a run launched from the UI waits and says so in its log; once the lock is free it finishes, its
+    steps executed in the run's one process (in_process_executor)."""
+    import fcntl
+
+    from ward.build_guard import lock_path
+
+    settings, base, _report, _shots = ward_ui
+    location = _graphql(base, "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }")[
+        "workspaceOrError"
+    ]["locationEntries"][0]["name"]
+    fd = os.open(lock_path(settings), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a `ward run` in progress, as it writes itself
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, b"4242 2026-12-06T10:00:00+07:00\n", 0)
+    try:
+        mutation = (
+            "mutation { launchRun(executionParams: { selector: { repositoryLocationName: "
+            f'"{location}", repositoryName: "__repository__", jobName: "ward_pipeline", '
+            'assetSelection: [{path: ["steward", "scorecard"]}, {path: ["steward", "deliveries"]}] }, '
+            "runConfigData: {} }) { __typename ... on LaunchRunSuccess { run { runId } } "
+            "... on PythonError { message } } }"
+        )
+        launched = _graphql(base, mutation)["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+        status, messages = _wait_for(
+            lambda: (
+                (r := _run_status_and_messages(base, run_id))[1]
+                and any("this run waits for it to end" in m for m in r[1])
+                and r
+            ),
+            "the UI's run to say it waits for the lock",
+        )
+        assert status == "STARTED"
+        assert any(
+            "another run is in progress since 2026-12-06T10:00:00+07:00 (pid 4242)" in m for m in messages
+        )
+    finally:
+        os.close(fd)  # the `ward run` ends
+    status, messages = _wait_for(
+        lambda: (r := _run_status_and_messages(base, run_id))[0] in ("SUCCESS", "FAILURE", "CANCELED") and r,
+        "the UI's run to end",
+    )
+    assert status == "SUCCESS", [m for m in messages if m][-10:]
+    assert any(m.startswith("Executing steps in process") for m in messages), messages[:20]
