@@ -1,0 +1,197 @@
+"""The staging models on Spark: the tiny raw lake of tests/unit/test_dbt_project.py (planted dirt, and
+one steward's correction) staged by dbt on DuckDB, as the pipeline does, and by dbt-spark's session
+mode on pyspark in local mode (`--target spark`, dbt_project/profiles.yml); every staged table holds
+the same rows on both engines (docs/scale.md, 3.3 and 3.5).
+
+The models call the dispatched macros of dbt_project/macros/cross_engine/. Spark has no Unicode
+normalisation and no accent stripping: the two Python UDFs those macros name are registered on the
+session first, and dbt-spark's session mode (`SparkSession.builder.getOrCreate()`) runs on that same
+session, so it sees them (and the sources' tables created here: `landing.*` from the raw lake's
+Parquet files, `reference.*` from data/reference's CSV files, all text as DuckDB reads them).
+
+Skipped with its reason when dbt-spark, pyspark or a Java runtime is missing (the `dev` extra pins
+both packages; Spark 4 needs Java 17+). Spark writes only under the test's tmp dir; its session is
+stopped at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import time
+import unicodedata
+from collections import Counter
+from datetime import date, datetime
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from tests.fixtures.raw_lake import write_raw_lake
+from tests.unit.test_dbt_project import CIT_B, CITIZENS, EXTRA_LEDGER, HOUSEHOLDS, SERVICE_RECORDS, dbt, dbt_env
+from ward.corrections.ingest import RAW_SCHEMA
+from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR
+
+pytestmark = pytest.mark.e2e
+
+STAGED = (
+    "stg_landing__citizens",
+    "stg_landing__households",
+    "stg_landing__service_records",
+    "stg_landing__corrections",
+    "stg_landing__deliveries",
+)
+LANDING = ("citizens", "households", "service_records", "corrections")
+REFERENCE = ("id_birth_province_codes", "phone_prefix_2018", "ethnic_groups", "religions")
+NOT_COMPARED = {"staged_at"}  # current_timestamp: when each engine staged the row
+
+
+def _why_not() -> str | None:
+    for package, pin in (("pyspark", "pyspark==4.3.0"), ("dbt.adapters.spark", "dbt-spark[session]==1.11.0")):
+        try:
+            found = importlib.util.find_spec(package) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return f"{pin} is missing (pip install -e '.[dev]', which pins it)"
+    if shutil.which("java") is None:
+        return "no `java` on PATH: Spark 4 needs a Java 17+ runtime (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+def nfc_normalize(text: str | None) -> str | None:
+    return None if text is None else unicodedata.normalize("NFC", text)
+
+
+def strip_accents(text: str | None) -> str | None:
+    """DuckDB's strip_accents (utf8proc's STRIPMARK): marks dropped from the canonical decomposition."""
+    if text is None:
+        return None
+    kept = (c for c in unicodedata.normalize("NFD", text) if not unicodedata.category(c).startswith("M"))
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def write_correction(data_dir) -> None:
+    """One accepted steward's correction of a citizens cell (raw/corrections/, as ward.corrections writes)."""
+    ledger = pq.read_table(data_dir / "raw" / "deliveries.parquet").to_pylist()
+    (sha,) = [r["sha256"] for r in ledger if r["source_file"] == CIT_B]
+    row = {
+        "corrections_file": "corrections/sua_2026-10-03.csv", "corrections_sha256": "c" * 64,
+        "corrections_row": 1, "corrected_at": date(2026, 10, 3), "source": "citizens", "source_file": CIT_B,
+        "row_number": 11, "column": "sex", "rule": "CIT_SEX_INVALID", "outcome": "quarantine",
+        "old_value": "X", "new_value": "Nam", "note": "hồ sơ gốc", "issue_reason_vi": "Giới tính sai",
+        "first_seen": "2026-10-02", "target_sha256": sha, "status": "accepted",
+        "reason_vi": None, "reason_en": None, "loaded_at": datetime(2026, 10, 3, 9, 0, 0),
+    }  # fmt: skip
+    pl.DataFrame([row], schema=RAW_SCHEMA).write_parquet(data_dir / "raw" / "corrections" / f"{'c' * 64}.parquet")
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("ward")
+    write_raw_lake(data_dir, CITIZENS, HOUSEHOLDS, SERVICE_RECORDS, EXTRA_LEDGER)
+    write_correction(data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    why = _why_not()
+    if why:
+        pytest.skip(why)
+    from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the UDFs' worker: this venv's Python
+    scratch = tmp_path_factory.mktemp("spark")
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("ward-dbt-spark-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "512m")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.local.dir", str(scratch / "local"))
+        .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch / 'derby'}")
+        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        # DuckDB's timestamps carry no zone: Spark's are read and written in UTC
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+def create_sources(spark, data_dir) -> None:
+    """The sources of models/staging as Spark tables: what dbt-duckdb reads with read_parquet/read_csv."""
+    for schema in ("landing", "reference"):
+        spark.sql(f"create database if not exists {schema}")
+    for name in LANDING:
+        # every file named, `_empty.parquet` too: Spark's folder listing skips names opening with `_`
+        files = sorted(str(p) for p in (data_dir / "raw" / name).glob("*.parquet"))
+        spark.read.option("mergeSchema", "true").parquet(*files).write.saveAsTable(f"landing.{name}")
+    spark.read.parquet(str(data_dir / "raw" / "deliveries.parquet")).write.saveAsTable("landing.deliveries")
+    for name in REFERENCE:
+        spark.read.option("header", "true").csv(str(REFERENCE_DIR / f"{name}.csv")).write.saveAsTable(
+            f"reference.{name}"
+        )
+
+
+def duckdb_rows(build_db, table: str) -> tuple[list[str], Counter]:
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        result = con.execute(f"select * from staging.{table}")
+        columns = [d[0] for d in result.description]
+        keep = [i for i, c in enumerate(columns) if c not in NOT_COMPARED]
+        rows = Counter(tuple(r[i] for i in keep) for r in result.fetchall())
+    return [columns[i] for i in keep], rows
+
+
+def spark_rows(spark, table: str) -> tuple[list[str], Counter]:
+    frame = spark.table(f"staging.{table}")
+    # a TIMESTAMP comes back in Python's local zone; without a zone (DuckDB's) it comes back as stored
+    columns = [
+        f"cast(`{name}` as timestamp_ntz) as `{name}`" if kind == "timestamp" else f"`{name}`"
+        for name, kind in frame.dtypes
+        if name not in NOT_COMPARED
+    ]
+    frame = frame.selectExpr(*columns)
+    return frame.columns, Counter(tuple(r) for r in frame.collect())
+
+
+def test_staging_on_spark_equals_staging_on_duckdb(lake, spark, tmp_path, monkeypatch):
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    build_db = lake / "build" / "ward.duckdb"
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    env = dbt_env(lake, build_db)
+    on_duckdb = dbt(env, "run", "--selector", "staging")
+    assert on_duckdb.returncode == 0, on_duckdb.stdout[-5000:]
+
+    spark.udf.register("ward_nfc_normalize", nfc_normalize, "string")
+    spark.udf.register("ward_strip_accents", strip_accents, "string")
+    create_sources(spark, lake)
+    for name in ("WARD_DATA_DIR", "WARD_REFERENCE_DIR", "WARD_BUILD_DB", "WARD_CODE"):
+        monkeypatch.setenv(name, env[name])
+    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    paths = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    on_spark = dbtRunner().invoke(["run", "--selector", "staging", "--target", "spark", *project, *paths])
+    assert on_spark.success, (tmp_path / "logs" / "dbt.log").read_text()[-8000:]
+    assert {r.node.name for r in on_spark.result} == set(STAGED)
+
+    for table in STAGED:
+        duck_columns, duck = duckdb_rows(build_db, table)
+        spark_columns, sparked = spark_rows(spark, table)
+        assert spark_columns == duck_columns, table
+        assert sum(duck.values()) > 0, table
+        assert sparked - duck == Counter() and duck - sparked == Counter(), (
+            table,
+            sorted(sparked - duck, key=repr)[:5],
+            sorted(duck - sparked, key=repr)[:5],
+        )
+    print(f"staging on DuckDB and on Spark, compared: {time.perf_counter() - started:.1f} s")
