@@ -31,7 +31,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.fixtures.raw_lake import write_raw_lake
-from tests.unit.test_dbt_project import CIT_B, CITIZENS, EXTRA_LEDGER, HOUSEHOLDS, SERVICE_RECORDS, dbt, dbt_env
+from tests.unit.test_dbt_project import (
+    CIT_B,
+    CITIZENS,
+    EXTRA_LEDGER,
+    HOUSEHOLDS,
+    SERVICE_RECORDS,
+    dbt,
+    dbt_env,
+)
 from ward.corrections.ingest import RAW_SCHEMA
 from ward.settings import DBT_PROJECT_DIR, REFERENCE_DIR
 
@@ -91,7 +99,8 @@ def write_correction(data_dir) -> None:
         "first_seen": "2026-10-02", "target_sha256": sha, "status": "accepted",
         "reason_vi": None, "reason_en": None, "loaded_at": datetime(2026, 10, 3, 9, 0, 0),
     }  # fmt: skip
-    pl.DataFrame([row], schema=RAW_SCHEMA).write_parquet(data_dir / "raw" / "corrections" / f"{'c' * 64}.parquet")
+    corrections = data_dir / "raw" / "corrections"
+    pl.DataFrame([row], schema=RAW_SCHEMA).write_parquet(corrections / f"{'c' * 64}.parquet")
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +151,8 @@ def create_sources(spark, data_dir) -> None:
         spark.sql(f"create database if not exists {schema}")
     for name in LANDING:
         spark.sql(f"create table landing.{name} using parquet location '{data_dir / 'raw' / name}'")
-    spark.sql(f"create table landing.deliveries using parquet location '{data_dir / 'raw' / 'deliveries.parquet'}'")
+    ledger = data_dir / "raw" / "deliveries.parquet"
+    spark.sql(f"create table landing.deliveries using parquet location '{ledger}'")
     for name in REFERENCE:
         spark.sql(
             f"create table reference.{name} using csv options (header 'true') "
