@@ -385,16 +385,16 @@ metrics as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(metrics.source as varchar) as source,
-    cast(metrics.dimension as varchar) as dimension,
-    cast(metrics.metric as varchar) as metric,
+    cast(metrics.source as {{ text_type() }}) as source,
+    cast(metrics.dimension as {{ text_type() }}) as dimension,
+    cast(metrics.metric as {{ text_type() }}) as metric,
     cast(metrics.metric_value as double) as value,
     cast(
         case
             when metrics.metric like 'days_%' then 'days'
             when metrics.metric like '%_count' or metrics.metric like 'count_%' then 'count'
             else 'share'
-        end as varchar
+        end as {{ text_type() }}
     ) as unit,
     cast(metrics.residential_group_no as integer) as residential_group_no,
     cast(

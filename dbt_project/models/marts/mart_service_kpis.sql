@@ -139,7 +139,7 @@ grid as (
 select
     {{ ward_code() }} as ward_code,
     cast(grid.month as date) as month,
-    cast(grid.procedure_code as varchar) as procedure_code,
+    cast(grid.procedure_code as {{ text_type() }}) as procedure_code,
     cast(coalesce(received.received, 0) as bigint) as received,
     cast(coalesce(received.received_online, 0) as bigint) as received_online,
     cast(coalesce(finished.finished, 0) as bigint) as finished,
@@ -147,7 +147,7 @@ select
     cast(finished.finished_on_time / nullif(finished.finished, 0) as double) as on_time_rate,
     cast(received.received_online / nullif(received.received, 0) as double) as online_rate,
     cast(coalesce(open_overdue.open_overdue_at_month_end, 0) as bigint) as open_overdue_at_month_end,
-    cast(procedure_names.procedure_name as varchar) as procedure_name,
+    cast(procedure_names.procedure_name as {{ text_type() }}) as procedure_name,
     cast(grid.is_partial_month as boolean) as is_partial_month
 from grid
 left join received
