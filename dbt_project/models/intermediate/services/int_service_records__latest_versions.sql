@@ -64,7 +64,7 @@ ranked as (
 ),
 
 latest as (
-    select * exclude (pick)
+    select {{ star_exclude(["pick"]) }}
     from ranked
     where pick = 1
 )
