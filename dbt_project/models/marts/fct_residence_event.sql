@@ -79,8 +79,10 @@ events as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(left(md5('event|' || person_key || '|' || event_type || '|' || snapshot_date), 16) as {{ text_type() }})
-        as event_id,
+    cast(
+        left(md5('event|' || person_key || '|' || event_type || '|' || snapshot_date), 16)
+        as {{ text_type() }}
+    ) as event_id,
     cast(person_key as {{ text_type() }}) as person_key,
     cast(event_type as {{ text_type() }}) as event_type,
     cast(event_date as date) as event_date,
