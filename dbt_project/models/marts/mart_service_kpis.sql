@@ -42,12 +42,13 @@ months as (
             when cast(spine.month as date) = bounds.last_month then bounds.latest_extract_date
             else last_day(cast(spine.month as date))
         end as day_d
-    from bounds
-    cross join generate_series(
-        cast(bounds.first_month as timestamp),
-        cast(bounds.last_month as timestamp),
-        interval 1 month
-    ) as spine (month)
+    from {{ month_series_between(
+        'bounds',
+        'cast(bounds.first_month as timestamp)',
+        'cast(bounds.last_month as timestamp)',
+        'spine',
+        'month'
+    ) }}
 ),
 
 procedures as (
