@@ -47,3 +47,17 @@
         cast(({{ date_expression }}) as timestamp)
     )
 {%- endmacro %}
+
+{#- Days from `start_date` to `end_date`: DuckDB's `date - date` is an integer; Spark's is an
+    interval, so `datediff`. -#}
+{% macro days_between(start_date, end_date) -%}
+    {{ return(adapter.dispatch('days_between')(start_date, end_date)) }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(start_date, end_date) -%}
+    {{ end_date }} - {{ start_date }}
+{%- endmacro %}
+
+{% macro spark__days_between(start_date, end_date) -%}
+    datediff({{ end_date }}, {{ start_date }})
+{%- endmacro %}

@@ -138,7 +138,7 @@ liveness as (
         source,
         'song' as dimension,
         'days_since_latest_extract' as metric,
-        cast((select as_of.as_of_date from as_of) - snapshot_date as double) as metric_value,
+        cast({{ days_between('snapshot_date', '(select as_of.as_of_date from as_of)') }} as double) as metric_value,
         null as residential_group_no,
         true as is_ward,
         null as denominator
@@ -151,7 +151,8 @@ liveness as (
         'song' as dimension,
         'latest_extract_within_threshold' as metric,
         cast(
-            (select as_of.as_of_date from as_of) - latest_extracts.snapshot_date <= thresholds.max_days
+            {{ days_between('latest_extracts.snapshot_date', '(select as_of.as_of_date from as_of)') }}
+            <= thresholds.max_days
             as double
         ) as metric_value,
         null as residential_group_no,
