@@ -138,7 +138,9 @@ liveness as (
         source,
         'song' as dimension,
         'days_since_latest_extract' as metric,
-        cast({{ days_between('snapshot_date', '(select as_of.as_of_date from as_of)') }} as double) as metric_value,
+        cast(
+            {{ days_between('snapshot_date', '(select as_of.as_of_date from as_of)') }} as double
+        ) as metric_value,
         null as residential_group_no,
         true as is_ward,
         null as denominator

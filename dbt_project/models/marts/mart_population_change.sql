@@ -34,7 +34,9 @@ bounds as (
 
 months as (
     select cast(month_series.month_start as date) as month
-    from {{ month_series('bounds', 'bounds.first_month', 'bounds.last_month', 'month_series', 'month_start') }}
+    from {{ month_series(
+        'bounds', 'bounds.first_month', 'bounds.last_month', 'month_series', 'month_start'
+    ) }}
 ),
 
 scopes as (
