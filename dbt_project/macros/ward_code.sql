@@ -10,5 +10,5 @@
             ~ "admin_units_2025.csv (the `ward_code` var of dbt_project.yml)."
         ) }}
     {%- endif -%}
-    cast('{{ code }}' as varchar)
+    cast('{{ code }}' as {{ text_type() }})
 {%- endmacro %}

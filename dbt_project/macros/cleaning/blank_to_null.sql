@@ -3,5 +3,5 @@
     Every other cleaning macro starts from it.
 -#}
 {% macro blank_to_null(column) -%}
-    nullif(trim(regexp_replace({{ column }}, '[\s\p{Z}]+', ' ', 'g')), '')
+    nullif(trim({{ regexp_replace_all(column, "'[\\s\\p{Z}]+'", "' '") }}), '')
 {%- endmacro %}

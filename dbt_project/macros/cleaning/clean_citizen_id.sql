@@ -14,25 +14,26 @@
 -#}
 {#- 10-12 digits left-padded to 12, or null. -#}
 {% macro _citizen_id_padded(column) -%}
-    lpad(nullif(regexp_extract(
-        regexp_replace({{ column }}, '[\s\p{Z}]', '', 'g'), '^[0-9]{10,12}$'
-    ), ''), 12, '0')
+    lpad(nullif({{ regexp_extract(
+        regexp_replace_all(column, "'[\\s\\p{Z}]'", "''"), "'^[0-9]{10,12}$'"
+    ) }}, ''), 12, '0')
 {%- endmacro %}
 
 {% macro clean_citizen_id(column) -%}
-    (
-        select min(ref.code) || substr({{ _citizen_id_padded(column) }}, 4)
-        from {{ source('reference', 'id_birth_province_codes') }} as ref
-        where ref.code = substr({{ _citizen_id_padded(column) }}, 1, 3)
-    )
+    {{ lookup_min(
+        'ref.code',
+        source('reference', 'id_birth_province_codes'),
+        'ref.code = substr(' ~ _citizen_id_padded(column) ~ ', 1, 3)',
+        'substr(' ~ _citizen_id_padded(column) ~ ', 4)'
+    ) }}
 {%- endmacro %}
 
 {% macro citizen_id_status(column) -%}
     case
-        when nullif(regexp_replace({{ column }}, '[\s\p{Z}]', '', 'g'), '') is null then 'missing'
-        when regexp_full_match(
-            {{ column }}, '[\s\p{Z}]*[0-9]+([.,][0-9]*)?[eE][+-]?[0-9]+[\s\p{Z}]*'
-        ) then 'scientific'
+        when nullif({{ regexp_replace_all(column, "'[\\s\\p{Z}]'", "''") }}, '') is null then 'missing'
+        when {{ regexp_full_match(
+            column, "'[\\s\\p{Z}]*[0-9]+([.,][0-9]*)?[eE][+-]?[0-9]+[\\s\\p{Z}]*'"
+        ) }} then 'scientific'
         when {{ _citizen_id_padded(column) }} is null then 'bad_format'
         when {{ clean_citizen_id(column) }} is not null then 'valid'
         else 'bad_province'

@@ -5,7 +5,7 @@
 -#}
 {% macro clean_legacy_id(column) -%}
     case
-        when regexp_full_match(regexp_replace({{ blank_to_null(column) }}, '[\s\p{Z}]', '', 'g'), '[0-9]{8,9}')
-            then lpad(regexp_replace({{ blank_to_null(column) }}, '[\s\p{Z}]', '', 'g'), 9, '0')
+        when {{ regexp_full_match(regexp_replace_all(blank_to_null(column), "'[\\s\\p{Z}]'", "''"), "'[0-9]{8,9}'") }}
+            then lpad({{ regexp_replace_all(blank_to_null(column), "'[\\s\\p{Z}]'", "''") }}, 9, '0')
     end
 {%- endmacro %}

@@ -34,25 +34,20 @@
             {%- do civil.update({first ~ tones['y'][i]: tones[first][i] ~ 'y'}) -%}
         {%- endfor -%}
     {%- endfor -%}
-    array_to_string(
-        list_transform(
-            list_transform(
-                regexp_extract_all({{ clean_text(column) }}, '\pL+|\PL+'),
-                lambda run: upper(run[1]) || lower(run[2:])
-            ),
-            lambda syllable: case
-                when regexp_full_match(lower(right(syllable, 3)), 'qu.') then syllable
-                else coalesce(
-                    substr(syllable, 1, length(syllable) - 2)
-                    || map_extract_value(map {
-                        {%- for old, new in civil.items() %}
-                        '{{ old }}': '{{ new }}'{{ ',' if not loop.last }}
-                        {%- endfor %}
-                    }, right(syllable, 2)),
-                    syllable
-                )
-            end
-        ),
-        ''
-    )
+    {%- set capitalised = list_transform(
+        regexp_extract_all(clean_text(column), "'\\pL+|\\PL+'"),
+        'run',
+        'upper(' ~ string_slice('run', 1, 1) ~ ') || lower(' ~ string_slice('run', 2) ~ ')'
+    ) -%}
+    {%- set civil_placed -%}
+        case
+            when {{ regexp_full_match('lower(right(syllable, 3))', "'qu.'") }} then syllable
+            else coalesce(
+                substr(syllable, 1, length(syllable) - 2)
+                || {{ map_lookup(civil, 'right(syllable, 2)') }},
+                syllable
+            )
+        end
+    {%- endset -%}
+    {{ list_join(list_transform(capitalised, 'syllable', civil_placed), "''") }}
 {%- endmacro %}

@@ -9,33 +9,33 @@
     phone_status(col)  valid | converted (an old 11-digit number, converted) | missing | bad_format
 -#}
 {% macro _phone_national(column) -%}
-    regexp_replace(
-        regexp_replace({{ column }}, '[^0-9]', '', 'g'), '^(0084|84)([1-9][0-9]{8,9})$', '0\2'
-    )
+    {{ regexp_replace_once(
+        regexp_replace_all(column, "'[^0-9]'", "''"), "'^(0084|84)([1-9][0-9]{8,9})$'", "'0\\2'"
+    ) }}
 {%- endmacro %}
 
 {#- An old 11-digit mobile number converted, or null. -#}
 {% macro _phone_converted(column) -%}
-    (
-        select min(ref.new_prefix) || substr({{ _phone_national(column) }}, 5)
-        from {{ source('reference', 'phone_prefix_2018') }} as ref
-        where
-            ref.old_prefix = substr({{ _phone_national(column) }}, 1, 4)
-            and length({{ _phone_national(column) }}) = 11
-    )
+    {{ lookup_min(
+        'ref.new_prefix',
+        source('reference', 'phone_prefix_2018'),
+        'ref.old_prefix = substr(' ~ _phone_national(column) ~ ', 1, 4) and length('
+            ~ _phone_national(column) ~ ') = 11',
+        'substr(' ~ _phone_national(column) ~ ', 5)'
+    ) }}
 {%- endmacro %}
 
 {% macro clean_phone(column) -%}
     coalesce(
-        nullif(regexp_extract({{ _phone_national(column) }}, '^0[0-9]{9}$'), ''),
+        nullif({{ regexp_extract(_phone_national(column), "'^0[0-9]{9}$'") }}, ''),
         {{ _phone_converted(column) }}
     )
 {%- endmacro %}
 
 {% macro phone_status(column) -%}
     case
-        when nullif(trim(regexp_replace({{ column }}, '[\s\p{Z}]+', ' ', 'g')), '') is null then 'missing'
-        when regexp_full_match({{ _phone_national(column) }}, '0[0-9]{9}') then 'valid'
+        when nullif(trim({{ regexp_replace_all(column, "'[\\s\\p{Z}]+'", "' '") }}), '') is null then 'missing'
+        when {{ regexp_full_match(_phone_national(column), "'0[0-9]{9}'") }} then 'valid'
         when {{ _phone_converted(column) }} is not null then 'converted'
         else 'bad_format'
     end

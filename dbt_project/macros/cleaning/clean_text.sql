@@ -7,11 +7,13 @@
 -#}
 {% macro clean_text(column) -%}
     {{ blank_to_null(
-        "replace(replace(nfc_normalize(" ~ strip_invisible(column) ~ "), 'Ð', 'Đ'), 'ð', 'đ')"
+        "replace(replace(" ~ nfc_normalize(strip_invisible(column)) ~ ", 'Ð', 'Đ'), 'ð', 'đ')"
     ) }}
 {%- endmacro %}
 
 {#- `column` without zero-width and bidirectional control characters (see clean_text). -#}
 {% macro strip_invisible(column) -%}
-    regexp_replace({{ column }}, '[\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}\x{FEFF}]', '', 'g')
+    {{ regexp_replace_all(
+        column, "'[\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2066}-\\x{2069}\\x{FEFF}]'", "''"
+    ) }}
 {%- endmacro %}

@@ -5,6 +5,6 @@
 -#}
 {% macro fold_text(column) -%}
     {{ blank_to_null(
-        "lower(strip_accents(translate(nfc_normalize(" ~ column ~ "), 'đĐðÐ', 'dDdD')))"
+        "lower(" ~ strip_accents("translate(" ~ nfc_normalize(column) ~ ", 'đĐðÐ', 'dDdD')") ~ ")"
     ) }}
 {%- endmacro %}

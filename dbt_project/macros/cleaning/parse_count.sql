@@ -5,7 +5,7 @@
 {% macro parse_count(column, empty_as=none) -%}
     case
         when {{ blank_to_null(column) }} is null then {{ 'null' if empty_as is none else empty_as }}
-        when regexp_full_match({{ blank_to_null(column) }}, '[0-9]{1,6}([.,]0+)?')
+        when {{ regexp_full_match(blank_to_null(column), "'[0-9]{1,6}([.,]0+)?'") }}
             then cast(cast(replace({{ blank_to_null(column) }}, ',', '.') as double) as integer)
     end
 {%- endmacro %}

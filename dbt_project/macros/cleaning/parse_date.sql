@@ -14,18 +14,18 @@
 -#}
 {#- The date part of a cell: `01/03/1995` of ` 01/03/1995 08:00 `; '' when the cell is no date. -#}
 {% macro _date_token(column) -%}
-    regexp_extract(
-        {{ column }},
-        '^[\s\p{Z}]*([0-9./,-]+)(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?[\s\p{Z}]*$',
+    {{ regexp_extract(
+        column,
+        "'^[\\s\\p{Z}]*([0-9./,-]+)(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?[\\s\\p{Z}]*$'",
         1
-    )
+    ) }}
 {%- endmacro %}
 
 {% macro _excel_serial(token) -%}
     case
         when
-            regexp_full_match({{ token }}, '[0-9]{1,5}([.,][0-9]+)?')
-            and not regexp_full_match({{ token }}, '(1[89]|2[01])[0-9]{2}')
+            {{ regexp_full_match(token, "'[0-9]{1,5}([.,][0-9]+)?'") }}
+            and not {{ regexp_full_match(token, "'(1[89]|2[01])[0-9]{2}'") }}
             then try_cast(replace({{ token }}, ',', '.') as double)
     end
 {%- endmacro %}
@@ -34,24 +34,24 @@
     {%- set token = _date_token(column) -%}
     {%- set year = "(1[89]|2[01])[0-9]{2}" -%}
     case
-        when regexp_full_match({{ token }}, '{{ year }}')
+        when {{ regexp_full_match(token, "'" ~ year ~ "'") }}
             then make_date(cast({{ token }} as integer), 1, 1)
-        when regexp_full_match({{ token }}, '[0-9]{1,2}[/.-]{{ year }}')
-            then cast(try_strptime('01/' || translate({{ token }}, '.-', '//'), '%d/%m/%Y') as date)
-        when regexp_full_match({{ token }}, '[0-9]{1,2}[/.-][0-9]{1,2}[/.-]{{ year }}')
-            then cast(try_strptime(translate({{ token }}, '.-', '//'), '%d/%m/%Y') as date)
-        when regexp_full_match({{ token }}, '{{ year }}[/.-][0-9]{1,2}[/.-][0-9]{1,2}')
-            then cast(try_strptime(translate({{ token }}, '/.', '--'), '%Y-%m-%d') as date)
+        when {{ regexp_full_match(token, "'[0-9]{1,2}[/.-]" ~ year ~ "'") }}
+            then cast({{ try_strptime("'01/' || translate(" ~ token ~ ", '.-', '//')", "'%d/%m/%Y'") }} as date)
+        when {{ regexp_full_match(token, "'[0-9]{1,2}[/.-][0-9]{1,2}[/.-]" ~ year ~ "'") }}
+            then cast({{ try_strptime("translate(" ~ token ~ ", '.-', '//')", "'%d/%m/%Y'") }} as date)
+        when {{ regexp_full_match(token, "'" ~ year ~ "[/.-][0-9]{1,2}[/.-][0-9]{1,2}'") }}
+            then cast({{ try_strptime("translate(" ~ token ~ ", '/.', '--')", "'%Y-%m-%d'") }} as date)
         when {{ _excel_serial(token) }} between 1 and 80000
-            then date '1899-12-30' + cast(floor({{ _excel_serial(token) }}) as integer)
+            then {{ add_days("date '1899-12-30'", "cast(floor(" ~ _excel_serial(token) ~ ") as integer)") }}
     end
 {%- endmacro %}
 
 {% macro date_precision(column, parsed_column) -%}
     case
         when {{ parsed_column }} is null then null
-        when regexp_full_match({{ _date_token(column) }}, '(1[89]|2[01])[0-9]{2}') then 'year'
-        when regexp_full_match({{ _date_token(column) }}, '[0-9]{1,2}[/.-][0-9]{4}') then 'month'
+        when {{ regexp_full_match(_date_token(column), "'(1[89]|2[01])[0-9]{2}'") }} then 'year'
+        when {{ regexp_full_match(_date_token(column), "'[0-9]{1,2}[/.-][0-9]{4}'") }} then 'month'
         else 'day'
     end
 {%- endmacro %}
@@ -59,14 +59,15 @@
 {% macro parse_timestamp(column) -%}
     case
         when {{ _excel_serial(_date_token(column)) }} between 1 and 80000
-            then timestamp '1899-12-30' + to_microseconds(cast(round(
-                {{ _excel_serial(_date_token(column)) }} * 86400000000
-            ) as bigint))
-        else ({{ parse_date(column) }}) + coalesce(
-            try_cast(regexp_extract(
-                {{ column }}, '[ T]([0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)([.,][0-9]+)?[\s\p{Z}]*$', 1
-            ) as time),
-            time '00:00:00'
-        )
+            then {{ add_microseconds(
+                "timestamp '1899-12-30'",
+                "cast(round(" ~ _excel_serial(_date_token(column)) ~ " * 86400000000) as bigint)"
+            ) }}
+        else {{ at_time_of_day(
+            parse_date(column),
+            regexp_extract(
+                column, "'[ T]([0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)([.,][0-9]+)?[\\s\\p{Z}]*$'", 1
+            )
+        ) }}
     end
 {%- endmacro %}

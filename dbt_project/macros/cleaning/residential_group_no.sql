@@ -5,9 +5,9 @@
     (CIT_GROUP_INVALID / HH_GROUP_INVALID, expectations/rules.yml), not a cleaning step.
 -#}
 {% macro residential_group_no(column) -%}
-    try_cast(regexp_extract(
-        {{ fold_text(column) }},
-        '^(?:(?:to dan pho|tdp|to)[ .:#-]*)?(?:so[ .:#-]*)?([0-9]{1,4})$',
+    try_cast({{ regexp_extract(
+        fold_text(column),
+        "'^(?:(?:to dan pho|tdp|to)[ .:#-]*)?(?:so[ .:#-]*)?([0-9]{1,4})$'",
         1
-    ) as integer)
+    ) }} as integer)
 {%- endmacro %}

@@ -15,12 +15,12 @@
             select
                 target_sha256,
                 row_number,
-                "column",
+                {{ adapter.quote('column') }},
                 new_value
             from {{ source('landing', 'corrections') }}
             where status = 'accepted' and source = '{{ source_name }}'
             qualify row_number() over (
-                partition by target_sha256, row_number, "column"
+                partition by target_sha256, row_number, {{ adapter.quote('column') }}
                 order by corrected_at desc, corrections_file desc, corrections_row desc
             ) = 1
         ),
@@ -30,7 +30,7 @@
                 target_sha256,
                 row_number,
                 {%- for column in columns %}
-                max(new_value) filter (where "column" = '{{ column }}') as {{ column }},
+                max(new_value) filter (where {{ adapter.quote('column') }} = '{{ column }}') as {{ column }},
                 {%- endfor %}
                 count(*) as corrected_cells
             from fixes
@@ -38,11 +38,11 @@
         )
 
         select
-            raw.* replace (
-                {%- for column in columns %}
-                coalesce(fix.{{ column }}, raw.{{ column }}) as {{ column }}{{ ',' if not loop.last }}
-                {%- endfor %}
-            ),
+            {%- set replacements = [] -%}
+            {%- for column in columns -%}
+                {%- do replacements.append((column, 'coalesce(fix.' ~ column ~ ', raw.' ~ column ~ ')')) -%}
+            {%- endfor %}
+            {{ star_replace('raw', source('landing', source_name), replacements) }},
             coalesce(fix.corrected_cells, 0) as _corrected_cells
         from {{ rows }} as raw
         left join by_row as fix

@@ -3,17 +3,17 @@
 -- what became of it). Holds personal data (values as delivered): never in the shared exports.
 select
     {{ ward_code() }} as ward_code,
-    cast(corrections_file as varchar) as corrections_file,
+    cast(corrections_file as {{ text_type() }}) as corrections_file,
     cast(corrections_row as integer) as corrections_row,
-    cast(source as varchar) as source,
-    cast(source_file as varchar) as source_file,
+    cast(source as {{ text_type() }}) as source,
+    cast(source_file as {{ text_type() }}) as source_file,
     cast(row_number as integer) as row_number,
-    cast(column_name as varchar) as {{ adapter.quote('column') }},
-    cast(rule as varchar) as rule,
-    cast(old_value as varchar) as old_value,
-    cast(new_value as varchar) as new_value,
+    cast(column_name as {{ text_type() }}) as {{ adapter.quote('column') }},
+    cast(rule as {{ text_type() }}) as rule,
+    cast(old_value as {{ text_type() }}) as old_value,
+    cast(new_value as {{ text_type() }}) as new_value,
     cast(corrected_at as date) as corrected_at,
-    cast(status as varchar) as status,
+    cast(status as {{ text_type() }}) as status,
     cast(case status
         when 'rejected' then ingest_reason_vi
         when 'superseded' then 'Đã có bản sửa mới hơn cho ô này.'
@@ -21,7 +21,7 @@ select
             'applied_still_failing'
             then 'Đã áp dụng nhưng dòng vẫn vi phạm quy tắc ' || rule || ': kiểm tra lại giá trị.'
         else 'Đã áp dụng; lỗi đã được giải quyết.'
-    end as varchar) as reason_vi,
+    end as {{ text_type() }}) as reason_vi,
     cast(case status
         when 'rejected' then ingest_reason_en
         when 'superseded' then 'A later correction of this cell won.'
@@ -29,7 +29,7 @@ select
             'applied_still_failing'
             then 'Applied, but the row still breaks rule ' || rule || ': check the value.'
         else 'Applied; the problem is resolved.'
-    end as varchar) as reason_en,
-    cast(note as varchar) as note,
+    end as {{ text_type() }}) as reason_en,
+    cast(note as {{ text_type() }}) as note,
     cast(loaded_at as timestamp) as loaded_at
 from {{ ref('int_corrections__resolutions') }}

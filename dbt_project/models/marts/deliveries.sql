@@ -33,13 +33,13 @@ quarantined as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(ledger.source as varchar) as source,
-    cast(ledger.file_name as varchar) as file_name,
-    cast(ledger.sha256 as varchar) as sha256,
+    cast(ledger.source as {{ text_type() }}) as source,
+    cast(ledger.file_name as {{ text_type() }}) as file_name,
+    cast(ledger.sha256 as {{ text_type() }}) as sha256,
     cast(ledger.extract_date as date) as extract_date,
-    cast(ledger.status as varchar) as status,
-    cast(ledger.reason_vi as varchar) as reason_vi,
-    cast(ledger.reason_en as varchar) as reason_en,
+    cast(ledger.status as {{ text_type() }}) as status,
+    cast(ledger.reason_vi as {{ text_type() }}) as reason_vi,
+    cast(ledger.reason_en as {{ text_type() }}) as reason_en,
     cast(ledger.rows_in as bigint) as rows_in,
     cast(case when ledger.status = 'loaded' then coalesce(kept.rows_kept, 0) end as bigint)
         as rows_kept,
@@ -48,12 +48,12 @@ select
         as bigint
     ) as rows_quarantined,
     cast(ledger.loaded_at as timestamp) as loaded_at,
-    cast(ledger.source_file as varchar) as source_file,
-    cast(ledger.file_format as varchar) as file_format,
-    cast(ledger.encoding as varchar) as encoding,
-    cast(ledger.separator as varchar) as separator,
+    cast(ledger.source_file as {{ text_type() }}) as source_file,
+    cast(ledger.file_format as {{ text_type() }}) as file_format,
+    cast(ledger.encoding as {{ text_type() }}) as encoding,
+    cast(ledger.separator as {{ text_type() }}) as separator,
     cast(ledger.header_row as integer) as header_row,
-    cast(ledger.unknown_columns as varchar) as unknown_columns
+    cast(ledger.unknown_columns as {{ text_type() }}) as unknown_columns
 from ledger
 left join kept
     on ledger.status = 'loaded' and ledger.sha256 = kept.file_sha256

@@ -51,11 +51,11 @@ head_candidates as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(households.household_id as varchar) as household_id,
+    cast(households.household_id as {{ text_type() }}) as household_id,
     cast(households.residential_group_no as integer) as residential_group_no,
-    cast(head_candidates.person_key as varchar) as head_person_key,
+    cast(head_candidates.person_key as {{ text_type() }}) as head_person_key,
     cast(coalesce(members.members, 0) as bigint) as members,
-    cast(households.household_type as varchar) as household_type,
+    cast(households.household_type as {{ text_type() }}) as household_type,
     cast(households.member_count as integer) as member_count_reported,
     cast(households.snapshot_date as date) as snapshot_date,
     cast(coalesce(members.head_count, 0) as bigint) as head_count

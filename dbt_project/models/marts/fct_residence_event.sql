@@ -79,17 +79,19 @@ events as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(left(md5('event|' || person_key || '|' || event_type || '|' || snapshot_date), 16) as varchar)
-        as event_id,
-    cast(person_key as varchar) as person_key,
-    cast(event_type as varchar) as event_type,
+    cast(
+        left(md5('event|' || person_key || '|' || event_type || '|' || snapshot_date), 16)
+        as {{ text_type() }}
+    ) as event_id,
+    cast(person_key as {{ text_type() }}) as person_key,
+    cast(event_type as {{ text_type() }}) as event_type,
     cast(event_date as date) as event_date,
     cast(is_event_date_exact as boolean) as is_event_date_exact,
     cast(snapshot_date as date) as snapshot_date,
     cast(previous_snapshot_date as date) as previous_snapshot_date,
     cast(event_group_no as integer) as residential_group_no,
-    cast(household_id as varchar) as household_id,
-    cast(previous_household_id as varchar) as previous_household_id,
-    cast(residence_type as varchar) as residence_type,
-    cast(previous_residence_type as varchar) as previous_residence_type
+    cast(household_id as {{ text_type() }}) as household_id,
+    cast(previous_household_id as {{ text_type() }}) as previous_household_id,
+    cast(residence_type as {{ text_type() }}) as residence_type,
+    cast(previous_residence_type as {{ text_type() }}) as previous_residence_type
 from events

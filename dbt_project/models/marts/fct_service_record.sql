@@ -37,15 +37,15 @@ flagged as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(record_id as varchar) as record_id,
-    cast(procedure_code as varchar) as procedure_code,
-    cast(procedure_name as varchar) as procedure_name,
-    cast(domain as varchar) as domain,
-    cast(channel as varchar) as channel,
+    cast(record_id as {{ text_type() }}) as record_id,
+    cast(procedure_code as {{ text_type() }}) as procedure_code,
+    cast(procedure_name as {{ text_type() }}) as procedure_name,
+    cast(domain as {{ text_type() }}) as domain,
+    cast(channel as {{ text_type() }}) as channel,
     cast(received_date as date) as received_date,
     cast(due_date as date) as due_date,
     cast(completed_date as date) as completed_date,
-    cast(status as varchar) as status,
+    cast(status as {{ text_type() }}) as status,
     cast(supplement_count as integer) as supplement_count,
     cast(finished as boolean) as is_finished,
     cast(
@@ -59,7 +59,7 @@ select
         or (not finished and not withdrawn and due_date < latest_extract_date)
         as boolean
     ) as is_overdue,
-    cast(applicant_person_key as varchar) as applicant_person_key,
+    cast(applicant_person_key as {{ text_type() }}) as applicant_person_key,
     cast(withdrawn as boolean) as is_withdrawn,
     cast(digitized as boolean) as digitized,
     cast(updated_at as timestamp) as updated_at,

@@ -64,9 +64,7 @@ household_findings as (
         household.first_seen_at,
         household.residential_group_no
     from (
-        select * from {{ ref('int_households__findings') }}
-        union all by name
-        select * from {{ ref('int_citizens__duplicate_findings') }}
+        {{ union_all_by_name([ref('int_households__findings'), ref('int_citizens__duplicate_findings')]) }}
     ) as household
     left join {{ ref('int_citizens__identified') }} as persons
         on

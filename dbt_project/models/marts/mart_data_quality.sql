@@ -138,7 +138,9 @@ liveness as (
         source,
         'song' as dimension,
         'days_since_latest_extract' as metric,
-        cast((select as_of.as_of_date from as_of) - snapshot_date as double) as metric_value,
+        cast(
+            {{ days_between('snapshot_date', '(select as_of.as_of_date from as_of)') }} as double
+        ) as metric_value,
         null as residential_group_no,
         true as is_ward,
         null as denominator
@@ -151,7 +153,8 @@ liveness as (
         'song' as dimension,
         'latest_extract_within_threshold' as metric,
         cast(
-            (select as_of.as_of_date from as_of) - latest_extracts.snapshot_date <= thresholds.max_days
+            {{ days_between('latest_extracts.snapshot_date', '(select as_of.as_of_date from as_of)') }}
+            <= thresholds.max_days
             as double
         ) as metric_value,
         null as residential_group_no,
@@ -385,16 +388,16 @@ metrics as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(metrics.source as varchar) as source,
-    cast(metrics.dimension as varchar) as dimension,
-    cast(metrics.metric as varchar) as metric,
+    cast(metrics.source as {{ text_type() }}) as source,
+    cast(metrics.dimension as {{ text_type() }}) as dimension,
+    cast(metrics.metric as {{ text_type() }}) as metric,
     cast(metrics.metric_value as double) as value,
     cast(
         case
             when metrics.metric like 'days_%' then 'days'
             when metrics.metric like '%_count' or metrics.metric like 'count_%' then 'count'
             else 'share'
-        end as varchar
+        end as {{ text_type() }}
     ) as unit,
     cast(metrics.residential_group_no as integer) as residential_group_no,
     cast(

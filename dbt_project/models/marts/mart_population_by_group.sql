@@ -29,12 +29,12 @@ counted as (
 -- every person counts in its group's row and in the ward's row
 person_scopes as (
     select
-        *,
+        {{ star_replaced('residential_group_no') }},
         false as is_ward
     from counted
     union all
     select
-        * replace (cast(null as integer) as residential_group_no),
+        {{ star_replaced('residential_group_no', 'cast(null as integer)') }},
         true as is_ward
     from counted
 ),

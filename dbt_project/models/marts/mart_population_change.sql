@@ -34,9 +34,9 @@ bounds as (
 
 months as (
     select cast(month_series.month_start as date) as month
-    from bounds,
-        range(bounds.first_month, bounds.last_month + interval 1 month, interval 1 month)
-            as month_series (month_start)
+    from {{ month_series(
+        'bounds', 'bounds.first_month', 'bounds.last_month', 'month_series', 'month_start'
+    ) }}
 ),
 
 scopes as (
@@ -54,13 +54,13 @@ scopes as (
 -- every event counts in its group's row and in the ward's row
 event_scopes as (
     select
-        *,
+        {{ star_replaced('residential_group_no') }},
         false as is_ward
     from events
     where residential_group_no is not null
     union all
     select
-        * replace (cast(null as integer) as residential_group_no),
+        {{ star_replaced('residential_group_no', 'cast(null as integer)') }},
         true as is_ward
     from events
 ),

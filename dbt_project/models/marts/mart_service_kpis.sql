@@ -42,12 +42,13 @@ months as (
             when cast(spine.month as date) = bounds.last_month then bounds.latest_extract_date
             else last_day(cast(spine.month as date))
         end as day_d
-    from bounds
-    cross join generate_series(
-        cast(bounds.first_month as timestamp),
-        cast(bounds.last_month as timestamp),
-        interval 1 month
-    ) as spine (month)
+    from {{ month_series_between(
+        'bounds',
+        'cast(bounds.first_month as timestamp)',
+        'cast(bounds.last_month as timestamp)',
+        'spine',
+        'month'
+    ) }}
 ),
 
 procedures as (
@@ -139,7 +140,7 @@ grid as (
 select
     {{ ward_code() }} as ward_code,
     cast(grid.month as date) as month,
-    cast(grid.procedure_code as varchar) as procedure_code,
+    cast(grid.procedure_code as {{ text_type() }}) as procedure_code,
     cast(coalesce(received.received, 0) as bigint) as received,
     cast(coalesce(received.received_online, 0) as bigint) as received_online,
     cast(coalesce(finished.finished, 0) as bigint) as finished,
@@ -147,7 +148,7 @@ select
     cast(finished.finished_on_time / nullif(finished.finished, 0) as double) as on_time_rate,
     cast(received.received_online / nullif(received.received, 0) as double) as online_rate,
     cast(coalesce(open_overdue.open_overdue_at_month_end, 0) as bigint) as open_overdue_at_month_end,
-    cast(procedure_names.procedure_name as varchar) as procedure_name,
+    cast(procedure_names.procedure_name as {{ text_type() }}) as procedure_name,
     cast(grid.is_partial_month as boolean) as is_partial_month
 from grid
 left join received

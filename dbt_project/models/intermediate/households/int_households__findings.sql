@@ -76,7 +76,7 @@ household_findings as (
         *,
         'HH_NO_HEAD' as rule,
         'relation_to_head' as column_name,
-        cast(heads as varchar) as value,
+        cast(heads as {{ text_type() }}) as value,
         'Hộ ' || household_id || ' không có thành viên nào là Chủ hộ: kiểm tra quan hệ với chủ hộ.'
             as reason_vi,
         'Household ' || household_id || ' has no resident member whose relation is Chủ hộ (head).'
@@ -88,7 +88,7 @@ household_findings as (
         *,
         'HH_SEVERAL_HEADS' as rule,
         'relation_to_head' as column_name,
-        cast(heads as varchar) as value,
+        cast(heads as {{ text_type() }}) as value,
         'Hộ ' || household_id || ' có ' || heads || ' thành viên là Chủ hộ: một hộ chỉ có một chủ hộ.'
             as reason_vi,
         'Household ' || household_id || ' has ' || heads || ' members whose relation is Chủ hộ (head).'
@@ -100,7 +100,7 @@ household_findings as (
         *,
         'HH_MEMBER_COUNT_MISMATCH' as rule,
         'member_count' as column_name,
-        cast(member_count as varchar) as value,
+        cast(member_count as {{ text_type() }}) as value,
         'Số thành viên ghi ' || member_count || ' nhưng danh sách công dân cùng ngày có '
         || persons_listed || ' người thuộc hộ ' || household_id || ' (kể cả tạm vắng).' as reason_vi,
         'Member count says ' || member_count || ' but the citizens list of the same date has '

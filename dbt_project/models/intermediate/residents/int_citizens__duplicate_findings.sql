@@ -24,12 +24,12 @@ select
     copies.loaded_at as first_seen_at,
     copies.residential_group_no,
     persons.source_file || ':' || persons.row_number
-    || ' (' || cast(round(copies.match_confidence, 4) as varchar) || ')' as value,
+    || ' (' || cast(round(copies.match_confidence, 4) as {{ text_type() }}) || ')' as value,
     'Dòng này là cùng một công dân với dòng ' || persons.source_file || ':' || persons.row_number
-    || ' của cùng bản trích xuất (độ tin cậy ' || cast(round(copies.match_confidence, 4) as varchar)
+    || ' của cùng bản trích xuất (độ tin cậy ' || cast(round(copies.match_confidence, 4) as {{ text_type() }})
     || '): công dân chỉ được tính một lần. Đề nghị xoá dòng trùng ở hệ thống nguồn.' as reason_vi,
     'This row is the same person as row ' || persons.source_file || ':' || persons.row_number
-    || ' of the same extract (confidence ' || cast(round(copies.match_confidence, 4) as varchar)
+    || ' of the same extract (confidence ' || cast(round(copies.match_confidence, 4) as {{ text_type() }})
     || '): the person counts once. Have the duplicate removed in the source system.' as reason_en
 from identified as copies
 inner join persons

@@ -18,7 +18,7 @@ identified as (
     select
         *,
         citizen_id is not null as has_citizen_id,
-        regexp_matches(coalesce(full_name, ''), '[^\x00-\x7F]') as has_diacritics,
+        {{ regexp_matches("coalesce(full_name, '')", "'[^\\x00-\\x7F]'") }} as has_diacritics,
         case date_of_birth_precision when 'day' then 3 when 'month' then 2 when 'year' then 1 else 0 end
             as date_of_birth_rank
     from {{ ref('int_citizens__identified') }}
@@ -30,16 +30,19 @@ survived as (
         person_key,
         max(citizen_id) as citizen_id,
         {{ survive('legacy_id') }} as legacy_id,
-        first(full_name order by full_name is null, has_diacritics desc, {{ survivorship_order() }})
-            as full_name,
-        first(
-            {
-                'date_of_birth': date_of_birth,
-                'precision': date_of_birth_precision,
-                'birth_year': birth_year
-            }
-            order by date_of_birth is null, date_of_birth_rank desc, {{ survivorship_order() }}
-        ) as birth,
+        {{ first_ordered(
+            'full_name',
+            [('full_name is null', '', 'boolean'), ('has_diacritics', 'desc', 'boolean')] + survivorship_keys()
+        ) }} as full_name,
+        {{ first_ordered(
+            struct_pack([
+                ('date_of_birth', 'date_of_birth'),
+                ('precision', 'date_of_birth_precision'),
+                ('birth_year', 'birth_year'),
+            ]),
+            [('date_of_birth is null', '', 'boolean'), ('date_of_birth_rank', 'desc', 'number')]
+            + survivorship_keys()
+        ) }} as birth,
         {{ survive('sex') }} as sex,
         {{ survive('ethnicity') }} as ethnicity,
         {{ survive('religion') }} as religion,
@@ -52,16 +55,16 @@ survived as (
         {{ survive('marital_status') }} as marital_status,
         {{ survive('date_of_death') }} as date_of_death,
         max(updated_at) as updated_at,
-        first(
-            {
-                'identity_kind': identity_kind,
-                'source_file': source_file,
-                'row_number': row_number,
-                'file_sha256': file_sha256,
-                'loaded_at': loaded_at
-            }
-            order by {{ survivorship_order() }}
-        ) as lineage,
+        {{ first_ordered(
+            struct_pack([
+                ('identity_kind', 'identity_kind'),
+                ('source_file', 'source_file'),
+                ('row_number', 'row_number'),
+                ('file_sha256', 'file_sha256'),
+                ('loaded_at', 'loaded_at'),
+            ]),
+            survivorship_keys()
+        ) }} as lineage,
         count(*) as rows_merged,
         min(match_confidence) as weakest_match
     from identified

@@ -6,8 +6,9 @@
 -- versions (one is no longer kept, or kept now without being staged again: rules changed). Only
 -- dossiers whose pick changed are rewritten (delete+insert by record_id); the pre-hook drops
 -- dossiers with no kept version left.
+{#- dbt-spark has no delete+insert (parquet tables): on Spark the pick is made whole, a table. -#}
 {{ config(
-    materialized='incremental',
+    materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='delete+insert',
     unique_key='record_id',
     on_schema_change='fail',
@@ -63,7 +64,7 @@ ranked as (
 ),
 
 latest as (
-    select * exclude (pick)
+    select {{ star_exclude(["pick"]) }}
     from ranked
     where pick = 1
 )

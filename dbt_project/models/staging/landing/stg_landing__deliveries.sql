@@ -10,20 +10,20 @@ source as (
 
 select
     {{ ward_code() }} as ward_code,
-    cast(source as varchar) as source,
-    cast(file_name as varchar) as file_name,
-    cast(source_file as varchar) as source_file,
-    cast(sha256 as varchar) as sha256,
+    cast(source as {{ text_type() }}) as source,
+    cast(file_name as {{ text_type() }}) as file_name,
+    cast(source_file as {{ text_type() }}) as source_file,
+    cast(sha256 as {{ text_type() }}) as sha256,
     cast(extract_date as date) as extract_date,
-    cast(status as varchar) as status,
-    cast(reason_vi as varchar) as reason_vi,
-    cast(reason_en as varchar) as reason_en,
+    cast(status as {{ text_type() }}) as status,
+    cast(reason_vi as {{ text_type() }}) as reason_vi,
+    cast(reason_en as {{ text_type() }}) as reason_en,
     cast(rows_in as integer) as rows_in,
     cast(loaded_at as timestamp) as loaded_at,
-    cast(file_format as varchar) as file_format,
-    cast(encoding as varchar) as encoding,
-    cast(separator as varchar) as separator,
+    cast(file_format as {{ text_type() }}) as file_format,
+    cast(encoding as {{ text_type() }}) as encoding,
+    cast(separator as {{ text_type() }}) as separator,
     cast(header_row as integer) as header_row,
-    cast(unknown_columns as varchar) as unknown_columns,
-    cast(raw_path as varchar) as raw_path
+    cast(unknown_columns as {{ text_type() }}) as unknown_columns,
+    cast(raw_path as {{ text_type() }}) as raw_path
 from source
