@@ -1,11 +1,14 @@
 """Zero-width and bidirectional control characters in names: stripped by the staging cleaning
 macros (dbt_project/macros/cleaning/clean_text.sql, which clean_name builds on), kept in the raw lake.
 
-The macros are rendered with Jinja as dbt renders them (their only dbt need is the `do` extension)
-and their SQL runs on DuckDB, so the test needs no dbt build.
+The macros are rendered with Jinja as dbt renders them for DuckDB (what they need of dbt: the `do`
+extension, `return()`, and `adapter.dispatch` choosing the `duckdb__` version of the cross-engine
+macros in macros/cross_engine/) and their SQL runs on DuckDB, so the test needs no dbt build.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import duckdb
 import jinja2
@@ -17,17 +20,28 @@ from ward.ingest.load import ingest_landing
 from ward.settings import DBT_PROJECT_DIR, Settings
 
 MACROS = DBT_PROJECT_DIR / "macros" / "cleaning"
+CROSS_ENGINE = DBT_PROJECT_DIR / "macros" / "cross_engine"
 INVISIBLE = [
     *map(chr, range(0x200B, 0x2010)), *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)),
     "\ufeff",
 ]  # fmt: skip
 
 
+@jinja2.pass_context
+def _dispatch(context, name: str, macro_namespace: str | None = None):
+    """dbt's adapter.dispatch on DuckDB: the `duckdb__` version, else the `default__` one."""
+    found = context.resolve(f"duckdb__{name}")
+    return found if not isinstance(found, jinja2.Undefined) else context.resolve(f"default__{name}")
+
+
 def cleaned(macro: str, values: list[str | None]) -> list[str | None]:
     source = "".join(
-        (MACROS / f"{name}.sql").read_text() for name in ("blank_to_null", "clean_text", "clean_name")
+        [p.read_text() for p in sorted(CROSS_ENGINE.glob("*.sql"))]
+        + [(MACROS / f"{name}.sql").read_text() for name in ("blank_to_null", "clean_text", "clean_name")]
     )
     env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    env.globals["return"] = lambda value: value  # every macro here returns SQL text
+    env.globals["adapter"] = SimpleNamespace(dispatch=_dispatch)
     sql = env.from_string(source + "{{ " + macro + "('v') }}").render()
     with duckdb.connect() as con:
         con.execute("create table t (i integer, v varchar)")
