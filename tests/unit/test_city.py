@@ -180,3 +180,16 @@ def test_a_ward_partition_reports_its_run_and_fails_alone(tmp_path, monkeypatch)
 def test_a_city_without_wards_says_what_to_set(tmp_path):
     with pytest.raises(CitySettingsError, match="No ward to serve: set WARD_CODES"):
         city_assets.build_city_definitions(CitySettings(root=tmp_path))
+
+
+def test_a_ward_re_run_alone_leaves_every_served_ward_in_the_city_marts(tmp_path):
+    from ward.city.run import wards_in_city_marts
+
+    city = CitySettings(root=tmp_path)
+    for code in ("11446", "10507", "10525"):
+        (city.landing_dir / code).mkdir(parents=True)
+    assert wards_in_city_marts(city, ("10525",)) == ("10507", "10525", "11446")
+    # a ward run now but not (yet) served is not dropped either
+    assert wards_in_city_marts(city, ("00004",)) == ("10507", "10525", "11446", "00004")
+    served = CitySettings(root=tmp_path, ward_codes_given=("11446", "10507"))
+    assert wards_in_city_marts(served, ("11446",)) == ("11446", "10507")

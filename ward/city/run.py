@@ -55,6 +55,12 @@ def materialize_ward(
     raise RuntimeError(f"ward {code}: the partition run reported nothing (run {result.run_id})")
 
 
+def wards_in_city_marts(city: CitySettings, run: tuple[str, ...]) -> tuple[str, ...]:
+    """Every ward served (WARD_CODES, else landing/*), then any other ward just run: a ward re-run
+    alone (`ward city run --wards 10756`) leaves the others' last publication in the city marts."""
+    return tuple(dict.fromkeys((*city.ward_codes(), *run)))
+
+
 def build_marts(city: CitySettings, codes: tuple[str, ...]) -> dict[str, object]:
     """city/marts in process on the city's instance; its metadata as plain values."""
     from dagster import DagsterInstance
@@ -114,7 +120,7 @@ def run_city(
                 continue
             colour = "green" if outcome.ok else "red"
             console.print(f"[{colour}]{escape(outcome.message())}[/] ({outcome.seconds} s)")
-    marts = build_marts(city, codes)
+    marts = build_marts(city, wards_in_city_marts(city, codes))
     _print_table(console, codes, outcomes, marts, time.monotonic() - started)
     failed = [c for c, o in outcomes.items() if not isinstance(o, WardOutcome) or not o.ok]
     if failed:
