@@ -17,9 +17,7 @@ stopped at the end.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import sys
 import time
 import unicodedata
@@ -32,6 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.fixtures.raw_lake import write_raw_lake
+from tests.fixtures.spark import DBT_SPARK, PYSPARK, local_spark, why_spark_cannot_run
 from tests.unit.test_dbt_project import (
     CIT_B,
     CITIZENS,
@@ -60,19 +59,6 @@ STAGED = (
 LANDING = ("citizens", "households", "service_records", "corrections")
 REFERENCE = ("id_birth_province_codes", "phone_prefix_2018", "ethnic_groups", "religions")
 NOT_COMPARED = {"staged_at"}  # current_timestamp: when each engine staged the row
-
-
-def _why_not() -> str | None:
-    for package, pin in (("pyspark", "pyspark==4.3.0"), ("dbt.adapters.spark", "dbt-spark[session]==1.11.0")):
-        try:
-            found = importlib.util.find_spec(package) is not None
-        except ModuleNotFoundError:
-            found = False
-        if not found:
-            return f"{pin} is missing (pip install -e '.[dev]', which pins it)"
-    if shutil.which("java") is None:
-        return "no `java` on PATH: Spark 4 needs a Java 17+ runtime (apt-get install openjdk-17-jre-headless)"
-    return None
 
 
 def udfs() -> dict:
@@ -118,34 +104,19 @@ def lake(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    why = _why_not()
+    why = why_spark_cannot_run((PYSPARK, DBT_SPARK))
     if why:
         pytest.skip(why)
-    from pyspark.sql import SparkSession
-
     os.environ["PYSPARK_PYTHON"] = sys.executable  # the UDFs' worker: this venv's Python
-    scratch = tmp_path_factory.mktemp("spark")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("ward-dbt-spark-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "512m")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.local.dir", str(scratch / "local"))
-        .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch / 'derby'}")
-        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+    with local_spark(
+        tmp_path_factory.mktemp("spark"),
+        "ward-dbt-spark-test",
         # DuckDB's timestamps carry no zone: Spark's are read and written in UTC
-        .config("spark.sql.session.timeZone", "UTC")
+        **{"spark.sql.session.timeZone": "UTC"},
         # tiny tables, ~100 joins a model: adaptive re-planning only adds a job per stage
-        .config("spark.sql.adaptive.enabled", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
+        **{"spark.sql.adaptive.enabled": "false"},
+    ) as session:
         yield session
-    finally:
-        session.stop()
 
 
 def create_sources(spark, data_dir) -> None:

@@ -9,11 +9,9 @@ under the test's tmp dir, and its session is stopped at the end.
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-
 import pytest
 
+from tests.fixtures.spark import local_spark, why_spark_cannot_run
 from tests.unit.test_city_lake import CODES, PUBLISHED, SUMMED, city_figures, publish_ward
 from ward.city.marts import build_city_marts
 from ward.city.settings import CitySettings
@@ -23,40 +21,13 @@ pytestmark = pytest.mark.e2e
 MARTS = ("mart_population_by_group", "mart_service_kpis")
 
 
-def _why_not() -> str | None:
-    if importlib.util.find_spec("pyspark") is None:
-        return "the pyspark package is missing (pip install -e '.[dev]', which pins it)"
-    if shutil.which("java") is None:
-        return "no `java` on PATH: Spark 4 needs a Java 17+ runtime (apt-get install openjdk-17-jre-headless)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    why = _why_not()
+    why = why_spark_cannot_run()
     if why:
         pytest.skip(why)
-    from pyspark.sql import SparkSession
-
-    scratch = tmp_path_factory.mktemp("spark")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("ward-city-lake-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "512m")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.local.dir", str(scratch / "local"))
-        .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch / 'derby'}")
-        # `ward_code` is text: 00004 must not become the integer 4
-        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
+    with local_spark(tmp_path_factory.mktemp("spark"), "ward-city-lake-test") as session:
         yield session
-    finally:
-        session.stop()
 
 
 @pytest.fixture(scope="module")
