@@ -15,6 +15,16 @@ import psutil
 from ward.settings import REPO_ROOT
 
 
+def tree_rss(root: psutil.Process) -> int:
+    """RSS of `root` and all its descendants now (a process ending meanwhile counts 0)."""
+    total = 0
+    with contextlib.suppress(psutil.Error):  # root itself gone
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+    return total
+
+
 class MemorySampler:
     """Samples RSS every `interval` s and keeps the peak per label (the step running at the time)."""
 
@@ -26,16 +36,9 @@ class MemorySampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._process = psutil.Process()
 
-    def _rss(self) -> int:
-        total = 0
-        for proc in [self._process, *self._process.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += proc.memory_info().rss
-        return total
-
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = self._rss()
+            rss = tree_rss(self._process)
             self.peaks[self.label] = max(self.peaks.get(self.label, 0), rss)
             time.sleep(self.interval)
 
@@ -69,12 +72,7 @@ def run_sampled(
         child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         root = psutil.Process(child.pid)
         while child.poll() is None:
-            total = 0
-            with contextlib.suppress(psutil.Error):
-                for proc in [root, *root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):
-                        total += proc.memory_info().rss
-            peak = max(peak, total)
+            peak = max(peak, tree_rss(root))
             time.sleep(interval)
     return {
         "seconds": round(time.perf_counter() - started, 1),
