@@ -26,9 +26,8 @@ from orchestration.resources import (
     DBT_PROJECT,
     WardResource,
     dbt_project_fingerprint,
+    dbt_target,
     ensure_dbt_manifest,
-    keep_partial_parse,
-    prune_invocation_folders,
 )
 from orchestration.steward import dbt_test_description, model_description
 from ward.build_guard import BuildDatabaseBusy, recover_damaged_build_database
@@ -190,11 +189,11 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
         args = [*BUILD, "--full-refresh"] if full_refresh else list(BUILD)
         whole_phase = context.selected_asset_keys == set(context.assets_def.keys)
         on_success = remember(settings, context.selected_asset_keys)
-        invocation = dbt.cli(args, context=context)  # dagster-dbt selects the run's models and tests
-        with explain_out_of_memory(settings):  # dbt's out-of-memory error names WARD_MEMORY_LIMIT
-            yield from invocation.stream()
-        keep_partial_parse(invocation.target_path)
-        prune_invocation_folders()
+        with dbt_target(settings, name) as target_path:
+            # dagster-dbt selects the run's models and tests
+            invocation = dbt.cli(args, context=context, target_path=target_path)
+            with explain_out_of_memory(settings):  # dbt's out-of-memory error names WARD_MEMORY_LIMIT
+                yield from invocation.stream()
         on_success()
         if whole_phase:  # a hand-picked subset vouches for neither the project nor a rebuild
             _remember_project(settings, name)

@@ -1,21 +1,20 @@
 """History: SCD type 2 snapshots of persons and households, as of citizens extract dates.
 
 After dbt phase 2 (the snapshots read int_persons and int_households), `dbt snapshot` runs once per
-citizens extract date not yet taken, oldest first, with that date as dbt's snapshot time
-(dbt_project/macros/history/history_as_of.sql); ward.history decides which dates are pending and
-when the history must be rebuilt so that it never depends on the order extracts arrived in. With
+citizens extract date not yet taken, oldest first, with that date as dbt's snapshot time (in the
+build database's history.snapshot_as_of, read by dbt_project/macros/history/history_as_of.sql).
+ward.history decides which dates are pending and when the history must be rebuilt so that it never
+depends on the order extracts arrived in. With
 nothing pending, dbt is not called at all. The snapshots stay out of dagster-dbt's phases (they
 select `path:models/...`): one dbt call per date cannot be one materialisation per dbt node.
 """
 
-import json
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.resources import DBT_PROJECT, WardResource
+from orchestration.resources import DBT_PROJECT, WardResource, dbt_target
 from ward.duckdb_config import connect_build_db
-from ward.history import AS_OF_VAR, plan_snapshots, record_taken, start_rebuild
+from ward.history import clear_as_of, plan_snapshots, record_taken, set_as_of, start_rebuild
 
 SNP_PERSONS = dg.AssetKey(["history", "snp_persons"])
 SNP_HOUSEHOLDS = dg.AssetKey(["history", "snp_households"])
@@ -50,16 +49,20 @@ def history_snapshots(context: dg.AssetExecutionContext, ward: WardResource, dbt
     # dbt opens the build database itself: ours is closed while it runs (one writer per file).
     if plan.rebuild:
         context.log.info("history rebuilt from the first extract date (see ward/history.py)")
-    for day in plan.pending:
-        context.log.info(f"history as of {day.isoformat()}")
-        # Its parse state (made under --vars) is not handed back: the next run's dbt steps, which
-        # pass no vars, would have to parse the whole project again.
-        dbt.cli(
-            ["snapshot", "--select", "path:snapshots", "--vars", json.dumps({AS_OF_VAR: day.isoformat()})],
-            manifest=DBT_PROJECT.manifest_path,
-        ).wait()
-        with connect_build_db(ward.settings) as con:
-            record_taken(con, day, plan.fingerprints[day])
+    try:
+        for day in plan.pending:
+            context.log.info(f"history as of {day.isoformat()}")
+            with connect_build_db(ward.settings) as con:
+                set_as_of(con, day)
+            with dbt_target(ward.settings, "history") as target_path:  # no --vars: dbt parses nothing
+                args = ["snapshot", "--select", "path:snapshots"]
+                dbt.cli(args, manifest=DBT_PROJECT.manifest_path, target_path=target_path).wait()
+            with connect_build_db(ward.settings) as con:
+                record_taken(con, day, plan.fingerprints[day])
+    finally:
+        if plan.pending:
+            with connect_build_db(ward.settings) as con:
+                clear_as_of(con)
     taken = [day.isoformat() for day in plan.pending]
     for key in (SNP_PERSONS, SNP_HOUSEHOLDS):
         yield dg.MaterializeResult(

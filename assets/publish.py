@@ -21,8 +21,7 @@ from orchestration.resources import (
     DBT_PROJECT,
     WardResource,
     dbt_project_fingerprint,
-    keep_partial_parse,
-    prune_invocation_folders,
+    dbt_target,
 )
 from ward.build_state import PERSONS_CONSUMER, is_unchanged, store_fingerprint, stored_fingerprint
 from ward.duckdb_config import connect_build_db
@@ -112,16 +111,16 @@ def _docs_current(settings: Settings) -> bool:
 def _stage_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings):
     """dbt docs of this build, staged beside <data root>/docs (None, with a warning, on failure)."""
     try:
-        invocation = dbt.cli(DOCS_ARGS, manifest=DBT_PROJECT.manifest_path, raise_on_error=False).wait()
-        if not invocation.is_successful():
-            raise RuntimeError(str(invocation.get_error() or "dbt docs generate failed"))
-        keep_partial_parse(invocation.target_path)
-        return stage_docs(invocation.target_path, settings.data_dir)
+        with dbt_target(settings, "dbt_docs") as target_path:
+            invocation = dbt.cli(
+                DOCS_ARGS, manifest=DBT_PROJECT.manifest_path, raise_on_error=False, target_path=target_path
+            ).wait()
+            if not invocation.is_successful():
+                raise RuntimeError(str(invocation.get_error() or "dbt docs generate failed"))
+            return stage_docs(target_path, settings.data_dir)
     except Exception as error:  # the data is published without it; the previous site stays
         context.log.warning(f"The dbt docs were not rebuilt ({type(error).__name__}: {error})")
         return None
-    finally:
-        prune_invocation_folders()
 
 
 def _commit_docs(context: dg.AssetExecutionContext, docs, settings: Settings):

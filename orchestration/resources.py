@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -172,34 +173,43 @@ class WardDbtCliResource(DbtSubprocessesSkipped, DbtCliResource):
     """
 
 
-# dagster-dbt gives each invocation a folder target/<step>-<run id>-<hash> (or <run id>) of ≈ 3 MB.
+# One folder per dbt invocation, <step>-<hash>, of ≈ 3 MB, under the data root's build/dbt/.
 _INVOCATION_FOLDER = re.compile(r"([a-z_]+-)?[0-9a-f]{7}(-[0-9a-f]{7})?")
 KEEP_INVOCATION_FOLDERS = 30
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def prune_invocation_folders(keep: int = KEEP_INVOCATION_FOLDERS) -> None:
+@contextlib.contextmanager
+def dbt_target(settings: Settings, step: str) -> Iterator[Path]:
+    """A new target folder for one dbt invocation (`dbt.cli(..., target_path=...)`), seeded with the
+    data root's parse state; once the invocation has succeeded its fresh state is kept for the next.
+
+    dbt parses the whole project again (≈ 2 s) when its saved state was made under another profile,
+    and each data root has its own (WARD_BUILD_DB). One state per data root, not one per project: the
+    wards `ward city run` builds at once no longer overwrite each other's, and a ward's later dbt
+    calls (phase 2, the history, the docs) skip the parse. Old invocation folders are pruned after.
+    """
+    root = settings.dbt_target_dir
+    folder = root / f"{step}-{uuid.uuid4().hex[:7]}"
+    folder.mkdir(parents=True)
+    if (root / PARTIAL_PARSE).exists():
+        shutil.copyfile(root / PARTIAL_PARSE, folder / PARTIAL_PARSE)
+    try:
+        yield folder
+        if (folder / PARTIAL_PARSE).exists():
+            tmp = root / f".{PARTIAL_PARSE}.{os.getpid()}.tmp"
+            shutil.copyfile(folder / PARTIAL_PARSE, tmp)
+            os.replace(tmp, root / PARTIAL_PARSE)
+    finally:
+        prune_invocation_folders(root)
+
+
+def prune_invocation_folders(root: Path, keep: int = KEEP_INVOCATION_FOLDERS) -> None:
     """Remove all but the newest `keep` invocation folders: a year of runs would keep gigabytes."""
-    target = DBT_PROJECT.project_dir / "target"
-    folders = [p for p in target.iterdir() if p.is_dir() and _INVOCATION_FOLDER.fullmatch(p.name)]
+    folders = [p for p in root.iterdir() if p.is_dir() and _INVOCATION_FOLDER.fullmatch(p.name)]
     folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in folders[keep:]:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def keep_partial_parse(invocation_target: Path) -> None:
-    """Hand dbt's parse state back to the project after an invocation.
-
-    dagster-dbt gives each invocation its own target folder, seeded with the project's
-    partial_parse.msgpack, and dbt re-parses the whole project (≈ 2 s) when that state was made
-    under another profile, which it is whenever the data root (WARD_BUILD_DB) differs from the one
-    `dbt parse` saw. Copying the fresh state back lets the next invocation on this data root skip it.
-    """
-    state = Path(invocation_target) / "partial_parse.msgpack"
-    if state.exists():
-        target = DBT_PROJECT.project_dir / "target" / "partial_parse.msgpack"
-        tmp = target.with_name(f".partial_parse.{os.getpid()}.tmp")
-        shutil.copyfile(state, tmp)
-        os.replace(tmp, target)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -1,7 +1,8 @@
 """Which citizens extract dates the history snapshots (dbt_project/snapshots) still have to take.
 
 History is kept as of extract dates: `dbt snapshot` runs once per citizens extract date, in date
-order, with that date as dbt's snapshot time. It must not depend on how the extracts arrived:
+order, with that date as dbt's snapshot time (written to `history.snapshot_as_of` for the call:
+dbt_project/macros/history/history_as_of.sql). It must not depend on how the extracts arrived:
 replaying every landing file into an empty warehouse in one run has to give the same history as
 receiving them one by one. So the ledger `history.snapshot_dates` records, per date taken, a
 fingerprint of the persons and households state the snapshots read for it; the history is rebuilt
@@ -26,7 +27,7 @@ import duckdb
 SCHEMA = "history"
 LEDGER = f"{SCHEMA}.snapshot_dates"
 SNAPSHOT_TABLES = (f"{SCHEMA}.snp_persons", f"{SCHEMA}.snp_households")
-AS_OF_VAR = "ward_history_as_of"
+AS_OF_TABLE = f"{SCHEMA}.snapshot_as_of"  # the date the next `dbt snapshot` takes, one row
 # The columns snp_persons and snp_households store (their select lists; a unit test keeps them in
 # step). Only these count: splink's match_confidence moves whenever new rows retrain it, and must not
 # force a rebuild; a person_key or an ID that changes for a date taken must.
@@ -118,3 +119,14 @@ def record_taken(con: duckdb.DuckDBPyConnection, day: date, fingerprint: tuple[i
         "households_fingerprint ubigint, snapshotted_at timestamp)"
     )
     con.execute(f"insert or replace into {LEDGER} values (?, ?, ?, now()::timestamp)", [day, *fingerprint])
+
+
+def set_as_of(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """The date the next `dbt snapshot` call stamps its rows with (read by its history_as_of())."""
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(f"create or replace table {AS_OF_TABLE} as select cast(? as date) as as_of_date", [day])
+
+
+def clear_as_of(con: duckdb.DuckDBPyConnection) -> None:
+    """No date left behind: a hand `dbt snapshot` without one fails and says how to run it."""
+    con.execute(f"drop table if exists {AS_OF_TABLE}")

@@ -179,6 +179,11 @@ class Settings:
         return self.data_dir / "build" / "ward.duckdb"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's invocation folders and parse state for this data root (orchestration/resources.py)."""
+        return self.build_db_path.with_name("dbt")
+
+    @property
     def duckdb_temp_dir(self) -> Path:
         """Where DuckDB spills what does not fit under WARD_MEMORY_LIMIT (owner-only build folder):
         DuckDB's own default for the build file, `<build db>.tmp` (ward.duckdb_config)."""

@@ -127,6 +127,19 @@ def test_snapshots_version_changed_persons_and_close_those_who_left(ward_history
     assert all(history[key]["valid_to"] == [None] for key in unchanged)
 
 
+def test_each_date_is_taken_from_the_build_database_and_none_is_left_behind(ward_history):
+    """The snapshots read their date from history.snapshot_as_of (no --vars, which would make dbt
+    parse the whole project again); after the run no date is left for a hand `dbt snapshot`."""
+    settings, _, _ = ward_history
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+        left = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'history' and table_name = 'snapshot_as_of'"
+        ).fetchone()[0]
+        taken = con.execute("select count(*) from history.snapshot_dates").fetchone()[0]
+    assert (left, taken) == (0, 2)
+
+
 def test_replaying_landing_in_one_run_gives_the_same_history(ward_history, tmp_path):
     settings, _, _ = ward_history
     replay = Settings(data_dir=tmp_path / "replay", shared_export_key=KEY)
