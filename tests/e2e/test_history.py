@@ -159,3 +159,31 @@ def test_replaying_landing_in_one_run_gives_the_same_history(ward_history, tmp_p
         before, after = _sql(settings, query), _sql(replay, query)
         assert before.height > 0, table
         assert after.equals(before), table
+
+
+def test_a_hand_run_snapshot_without_a_date_refuses_and_says_how(ward_history, tmp_path, monkeypatch):
+    """Outside the history asset no date is set: `dbt snapshot` must write nothing, and say why."""
+    from dbt.cli.main import dbtRunner
+
+    from ward.private_apis import release_duckdb
+    from ward.settings import DBT_PROJECT_DIR
+
+    settings, _, _ = ward_history
+    for name, value in settings.dbt_env().items():
+        monkeypatch.setenv(name, value)
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+        before = con.execute("select count(*) from history.snp_persons").fetchone()[0]
+    folders = ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
+    try:
+        result = dbtRunner().invoke(
+            ["snapshot", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             *folders, "--quiet"]
+        )  # fmt: skip
+    finally:
+        release_duckdb()
+    messages = " ".join(str(r.message) for r in (result.result or [])) + str(result.exception or "")
+    assert not result.success
+    assert "run them through the history asset" in messages
+    with duckdb.connect(str(settings.build_db_path), read_only=True) as con:
+        after = con.execute("select count(*) from history.snp_persons").fetchone()[0]
+    assert after == before
