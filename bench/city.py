@@ -20,6 +20,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -95,6 +96,26 @@ def floor(city: CitySettings, codes: tuple[str, ...], work: Path) -> dict[str, f
     return {k: round(v, 1) for k, v in total.items()}
 
 
+_WARD_LINE = re.compile(r"ward (\d{5}): `ward run` exited (\d+).*?\(([\d.]+) s\)", re.S)
+
+
+def ward_seconds(log: str) -> dict:
+    """Per-ward wall seconds of `ward run`, from the city run's console log."""
+    seconds = sorted(float(m[2]) for m in _WARD_LINE.findall(log))
+    failed = sorted(m[0] for m in _WARD_LINE.findall(log) if m[1] != "0")
+    if not seconds:
+        return {"wards": 0, "failed": failed}
+    return {
+        "wards": len(seconds),
+        "failed": failed,
+        "min": seconds[0],
+        "median": seconds[len(seconds) // 2],
+        "p90": seconds[int(len(seconds) * 0.9)],
+        "max": seconds[-1],
+        "sum": round(sum(seconds), 1),
+    }
+
+
 def _published(city: CitySettings) -> dict[str, int]:
     with duckdb.connect(str(city.city_db_path), read_only=True) as con:
         rows = con.execute("select status, count(*) from marts.wards group by all").fetchall()
@@ -135,6 +156,7 @@ def bench(args: argparse.Namespace) -> dict:
     result["load_before"] = [round(x, 1) for x in os.getloadavg()]
     result["city_run"] = run_sampled(ward_command("city", "run"), env, root / "bench-city-run.log")
     result["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    result["ward_run_seconds"] = ward_seconds((root / "bench-city-run.log").read_text(encoding="utf-8"))
     result["wards_published"] = _published(city)
     result["floor"] = floor(city, codes, root / "bench-floor")
     result["ratio_to_floor"] = round(result["city_run"]["seconds"] / result["floor"]["total"], 1)
