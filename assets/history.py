@@ -4,9 +4,9 @@ After dbt phase 2 (the snapshots read int_persons and int_households), `dbt snap
 citizens extract date not yet taken, oldest first, with that date as dbt's snapshot time (in the
 build database's history.snapshot_as_of, read by dbt_project/macros/history/history_as_of.sql).
 ward.history decides which dates are pending and when the history must be rebuilt so that it never
-depends on the order extracts arrived in. With
-nothing pending, dbt is not called at all. The snapshots stay out of dagster-dbt's phases (they
-select `path:models/...`): one dbt call per date cannot be one materialisation per dbt node.
+depends on the order extracts arrived in. With nothing pending, dbt is not called at all. The
+snapshots stay out of dagster-dbt's phases (they select `path:models/...`): one dbt call per date
+cannot be one materialisation per dbt node.
 """
 
 import dagster as dg

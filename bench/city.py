@@ -101,8 +101,9 @@ _WARD_LINE = re.compile(r"ward (\d{5}): `ward run` exited (\d+).*?\(([\d.]+) s\)
 
 def ward_seconds(log: str) -> dict:
     """Per-ward wall seconds of `ward run`, from the city run's console log."""
-    seconds = sorted(float(m[2]) for m in _WARD_LINE.findall(log))
-    failed = sorted(m[0] for m in _WARD_LINE.findall(log) if m[1] != "0")
+    wards = _WARD_LINE.findall(log)
+    seconds = sorted(float(m[2]) for m in wards)
+    failed = sorted(m[0] for m in wards if m[1] != "0")
     if not seconds:
         return {"wards": 0, "failed": failed}
     return {

@@ -174,7 +174,7 @@ class WardDbtCliResource(DbtSubprocessesSkipped, DbtCliResource):
 
 
 # One folder per dbt invocation, <step>-<hash>, of ≈ 3 MB, under the data root's build/dbt/.
-_INVOCATION_FOLDER = re.compile(r"([a-z_]+-)?[0-9a-f]{7}(-[0-9a-f]{7})?")
+_INVOCATION_FOLDER = re.compile(r"[a-z_]+-[0-9a-f]{7}")
 KEEP_INVOCATION_FOLDERS = 30
 PARTIAL_PARSE = "partial_parse.msgpack"
 
