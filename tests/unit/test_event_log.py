@@ -5,13 +5,14 @@ live view watches), and keep a bounded number of databases open."""
 import shutil
 import sqlite3
 import threading
+import time
 
 import dagster as dg
 import pytest
 import yaml
 
 from ward.cli.instance import use_ward_instance
-from ward.private_apis import OPEN_DATABASES, PooledSqliteEventLogStorage
+from ward.private_apis import CHECKPOINT_DELAY, OPEN_DATABASES, PooledSqliteEventLogStorage
 from ward.settings import Settings
 
 
@@ -47,8 +48,41 @@ def test_the_ward_instance_stores_and_reads_a_run_as_dagster_does(instance):
     logs = instance.all_logs(result.run_id)
     assert [e.dagster_event_type for e in logs if e.is_dagster_event][-1] == dg.DagsterEventType.RUN_SUCCESS
     assert instance.get_latest_materialization_event(dg.AssetKey("mart")).run_id == result.run_id
-    # Every event reached the run's database file, not only its write-ahead log.
-    assert _events_in_database_file(instance.event_log_storage, result.run_id) == len(logs)
+    # Every event reached the run's database file, not only its write-ahead log (checkpointed at
+    # most CHECKPOINT_DELAY after the last event).
+    _wait_for(lambda: _events_in_database_file(instance.event_log_storage, result.run_id) == len(logs))
+
+
+def _wait_for(condition, seconds: float = 10 * CHECKPOINT_DELAY) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not so within {seconds} s"
+        time.sleep(0.05)
+
+
+def test_a_burst_of_events_is_checkpointed_into_the_run_file_once_not_once_an_event(instance):
+    storage = instance.event_log_storage
+    run_id = dg.materialize([extract, mart], instance=instance).run_id
+    copy = "burst-run"
+    checkpoints = []
+    real = storage._checkpoint
+    storage._checkpoint = lambda shard: (checkpoints.append(shard), real(shard))
+    entries = instance.all_logs(run_id)
+    for entry in entries:  # one transaction each, as a run stores them
+        storage.store_event(entry._replace(run_id=copy))
+    _wait_for(lambda: _events_in_database_file(storage, copy) == len(entries))
+    assert 1 <= checkpoints.count(copy) <= 3, checkpoints
+
+
+def test_schema_checks_are_asked_of_the_database_once(instance, monkeypatch):
+    storage = instance.event_log_storage
+    assert storage.has_table("asset_check_executions")
+    asked = []
+    parent = type(storage).__mro__[1]
+    monkeypatch.setattr(parent, "has_table", lambda self, name: asked.append(name) or True)
+    assert storage.has_table("asset_check_executions") and storage.supports_asset_checks
+    assert asked == []  # remembered
+    assert storage.has_table("a_table_not_seen_yet") and asked == ["a_table_not_seen_yet"]
 
 
 def test_the_live_view_of_a_run_hears_its_events(instance):
