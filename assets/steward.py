@@ -21,6 +21,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.delivery_partitions import SHA_DIGITS, report_deliveries
 from assets.publish import EXPORTS_KEY, WAREHOUSE_KEY
 from orchestration.resources import WardResource
 from orchestration.steward import bilingual
@@ -51,7 +52,7 @@ STATUS_VI = {
 
 _DELIVERIES_SQL = """
     select source, source_file, cast(extract_date as varchar), status, reason_vi, reason_en,
-           rows_in, rows_kept, rows_quarantined
+           rows_in, rows_kept, rows_quarantined, sha256
     from marts.deliveries
     order by case status when 'rejected' then 0 when 'held' then 1 when 'loaded' then 2 else 3 end,
              coalesce(rows_quarantined, 0) > 0 desc, extract_date desc nulls last, source_file
@@ -67,13 +68,18 @@ DELIVERY_COLUMNS = [
     dg.TableColumn("reason_vi", "string", description="Lý do"),
     dg.TableColumn("reason_en", "string", description="Reason"),
     dg.TableColumn("extract_date", "string", description="Ngày trích xuất / extract date"),
+    dg.TableColumn(
+        "sha256", "string", description="12 ký tự đầu của sha256 / first 12 hex of the sha256 (partition)"
+    ),
 ]
 
 
-def deliveries_metadata(con) -> dict[str, Any]:
-    rows = con.execute(_DELIVERIES_SQL).fetchall()
-    records = [
-        dg.TableRecord(
+def delivery_records(rows: list[tuple]) -> list[dict[str, Any]]:
+    """One line per delivery, as the deliveries table shows it (and its partition is reported)."""
+    records = []
+    for _, source_file, extract_date, status, reason_vi, reason_en, *figures, sha256 in rows:
+        rows_in, kept, quarantined = figures
+        records.append(
             {
                 "file": source_file,
                 "status": f"{STATUS_VI.get(status, status)} / {status}",
@@ -83,10 +89,15 @@ def deliveries_metadata(con) -> dict[str, Any]:
                 "reason_vi": reason_vi or "",
                 "reason_en": reason_en or "",
                 "extract_date": extract_date or "",
+                "sha256": (sha256 or "")[:SHA_DIGITS],
             }
         )
-        for _, source_file, extract_date, status, reason_vi, reason_en, rows_in, kept, quarantined in rows
-    ]
+    return records
+
+
+def deliveries_metadata(con) -> dict[str, Any]:
+    rows = con.execute(_DELIVERIES_SQL).fetchall()
+    records = [dg.TableRecord(record) for record in delivery_records(rows)]
 
     def total(index: int, status: str = "loaded") -> int:
         return int(sum(r[index] or 0 for r in rows if r[3] == status))
@@ -263,9 +274,21 @@ def steward_view(context: dg.AssetExecutionContext, ward: WardResource):
     with connect_reader(ward.settings) as con:
         deliveries = deliveries_metadata(con)
         scorecard = scorecard_metadata(con)
+        every_delivery = delivery_records(con.execute(_DELIVERIES_SQL).fetchall())
+    # Each delivery as a partition of steward/delivery (assets/delivery_partitions.py), reported
+    # when new or when its line changed since the deliveries table this view published last.
+    reported = report_deliveries(context, every_delivery, _previous_lines(context.instance))
+    context.log.info(f"{reported} delivery partition(s) reported")
     context.log.info(
         f"{deliveries['files_rejected']} file(s) rejected; {deliveries['rows_quarantined']} of "
         f"{deliveries['rows_in']} row(s) quarantined; {scorecard['open_findings']} open finding(s)"
     )
     yield dg.MaterializeResult(asset_key=DELIVERIES, metadata=deliveries)
     yield dg.MaterializeResult(asset_key=SCORECARD, metadata=scorecard)
+
+
+def _previous_lines(instance: dg.DagsterInstance) -> list[dict[str, Any]]:
+    """The deliveries table of the last steward view (Dagster's record of it), as lines."""
+    event = instance.get_latest_materialization_event(DELIVERIES)
+    table = event and event.asset_materialization and event.asset_materialization.metadata.get("deliveries")
+    return [dict(r.data) for r in table.value.records] if table else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.dbt import dbt_downstream, dbt_staging
+from assets.delivery_partitions import delivery_spec
 from assets.history import history_snapshots
 from assets.identity import identity_step
 from assets.ingest import landing_extracts
@@ -43,7 +44,8 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
     ]
     produced = {key for a in assets for key in a.keys}
     return dg.Definitions(
-        assets=[*assets, *external_specs(DBT_PROJECT.manifest_path, produced)],  # described sources
+        # described sources; each delivery as a partition, reported by the steward view
+        assets=[*assets, *external_specs(DBT_PROJECT.manifest_path, produced), delivery_spec],
         asset_checks=[build_rule_checks(), *freshness_checks],
         jobs=[ward_pipeline],
         schedules=[nightly_rebuild],

@@ -121,9 +121,12 @@ def _why_everything(settings: Settings, full_refresh: bool) -> str | None:
 def _downstream(
     roots: set[dg.AssetKey], assets_defs: Iterable[dg.AssetsDefinition], blocked: set[dg.AssetKey]
 ) -> set[dg.AssetKey]:
-    """The roots and every asset downstream of them, not passing through `blocked` assets."""
+    """The roots and every executable asset downstream of them, not passing through `blocked` assets
+    (external assets, such as the deliveries' partitions the steward view reports, are not built)."""
     children: dict[dg.AssetKey, set[dg.AssetKey]] = {}
     for assets_def in assets_defs:
+        if not assets_def.is_executable:
+            continue
         for key, parents in assets_def.asset_deps.items():
             if key in assets_def.keys:
                 for parent in parents:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from assets.delivery_partitions import partition_key
 from tests.fixtures.pipeline import run_ward
 from tests.fixtures.servers import answers, default_signals
 from ward.readers import connect_reader
@@ -232,6 +233,36 @@ def test_the_landing_asset_counts_the_files_set_aside(ward_ui, screen):
     text = screen.open(f"{base}/assets/landing/deliveries", "rejected_files", "04_landing_deliveries")
     rejected = _warehouse(settings, "select source_file from marts.deliveries where status = 'rejected'")
     assert all(r[0] in text for r in rejected)
+
+
+def test_every_delivery_is_a_partition_reported_once_and_its_event_says_why(ward_ui, screen):
+    settings, base, _report, _shots = ward_ui
+    deliveries = _warehouse(
+        settings, "select source_file, sha256, status, reason_vi, reason_en from marts.deliveries"
+    )
+    status = {partition_key(f, sha): s for f, sha, s, *_ in deliveries}
+    key = '{path: ["steward", "delivery"]}'
+    query = f"""{{ assetNodeOrError(assetKey: {key}) {{ ... on AssetNode {{ partitionKeys
+        assetPartitionStatuses {{ ... on DefaultPartitionStatuses {{ materializedPartitions }} }} }} }}
+      assetOrError(assetKey: {key}) {{ ... on Asset {{ assetMaterializations(limit: 10000) {{ partition }}
+        assetObservations(limit: 10000) {{ partition }} }} }} }}"""
+    answer = _graphql(base, query)
+    node, events = answer["assetNodeOrError"], answer["assetOrError"]
+    assert sorted(node["partitionKeys"]) == sorted(status)
+    materialized = set(node["assetPartitionStatuses"]["materializedPartitions"])
+    assert materialized == {key for key, s in status.items() if s == "loaded"}
+    # Two runs, each delivery reported once: the incremental run reported its new file, not the ledger.
+    reported = [e["partition"] for e in events["assetMaterializations"] + events["assetObservations"]]
+    assert sorted(reported) == sorted(status)
+
+    source_file, sha, _status, reason_vi, reason_en = next(d for d in deliveries if d[2] == "rejected")
+    rejected = partition_key(source_file, sha)
+    screen.open(f"{base}/assets/steward/delivery?view=events", rejected, "04b_delivery_events")
+    screen.page.get_by_text(rejected).first.click()
+    screen.page.get_by_text(reason_en).first.wait_for(timeout=30_000)
+    screen.page.screenshot(path=str(screen.shots / "04c_delivery_rejected.png"), full_page=True)
+    text = screen.page.inner_text("body")
+    assert "bị từ chối / rejected" in text and reason_vi in text
 
 
 def test_the_failing_rule_checks_are_shown_with_their_reason(ward_ui, screen):

@@ -6,20 +6,24 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pytest
 
-from assets.steward import deliveries_metadata, scorecard_metadata
+from assets.delivery_partitions import DELIVERY, delivery_events, partition_key
+from assets.steward import _DELIVERIES_SQL, deliveries_metadata, delivery_records, scorecard_metadata
 from orchestration.steward import render_quality_report
 
 TINY_WAREHOUSE = """
 create schema marts; create schema quality;
 create table marts.deliveries as select * from (values
-    ('citizens', 'citizens/a.csv', date '2026-11-01', 'loaded', null, null, 10, 8, 2),
+    ('citizens', 'citizens/a.csv', date '2026-11-01', 'loaded', null, null, 10, 8, 2, 'aaaa0000aaaa0000'),
     ('citizens', 'citizens/b.xlsx', date '2026-11-01', 'rejected', 'Tệp hỏng', 'File damaged',
-     null, null, null),
-    ('households', 'households/h.csv', date '2026-11-01', 'duplicate', 'Trùng', 'Duplicate', null, null, null)
-) t(source, source_file, extract_date, status, reason_vi, reason_en, rows_in, rows_kept, rows_quarantined);
+     null, null, null, 'bbbb1111bbbb1111'),
+    ('households', 'households/h.csv', date '2026-11-01', 'duplicate', 'Trùng', 'Duplicate', null, null, null,
+     'cccc2222cccc2222')
+) t(source, source_file, extract_date, status, reason_vi, reason_en, rows_in, rows_kept, rows_quarantined,
+    sha256);
 create table marts.mart_population_by_group as select * from (values
     (date '2026-10-01', 1, 5), (date '2026-11-01', 1, 6), (date '2026-11-01', 2, 3),
     (date '2026-11-01', null, 9)
@@ -67,6 +71,51 @@ def test_each_delivery_shows_its_status_reason_and_rows_rejected_first(warehouse
     )
     columns = [c.name for c in metadata["deliveries"].value.schema.columns]
     assert columns[:5] == ["file", "status", "rows_in", "rows_kept", "rows_quarantined"]
+
+
+def test_each_delivery_is_a_partition_loaded_ones_materialized_the_others_observed_with_why(warehouse):
+    records = delivery_records(warehouse.execute(_DELIVERIES_SQL).fetchall())
+    events = {e.partition: e for e in delivery_events(records, previous=[], known=set())}
+    assert set(events) == {
+        "citizens/a.csv@aaaa0000aaaa",
+        "citizens/b.xlsx@bbbb1111bbbb",
+        "households/h.csv@cccc2222cccc",
+    }
+    loaded, rejected = events["citizens/a.csv@aaaa0000aaaa"], events["citizens/b.xlsx@bbbb1111bbbb"]
+    assert isinstance(loaded, dg.AssetMaterialization) and loaded.asset_key == DELIVERY
+    assert {k: loaded.metadata[k].value for k in ("rows_in", "rows_kept", "rows_quarantined")} == {
+        "rows_in": 10, "rows_kept": 8, "rows_quarantined": 2,
+    }  # fmt: skip
+    assert isinstance(rejected, dg.AssetObservation)
+    assert rejected.metadata["status"].value == "bị từ chối / rejected"
+    assert (rejected.metadata["reason_vi"].value, rejected.metadata["reason_en"].value) == (
+        "Tệp hỏng",
+        "File damaged",
+    )
+    assert "rows_in" not in rejected.metadata  # unreadable: no count, rather than a false 0
+
+
+def test_a_delivery_is_reported_again_only_when_new_or_changed(warehouse):
+    records = delivery_records(warehouse.execute(_DELIVERIES_SQL).fetchall())
+    known = {partition_key(r["file"], r["sha256"]) for r in records}
+    assert delivery_events(records, previous=records, known=known) == []  # a run that changed nothing
+    corrected = [
+        dict(r, rows_kept=9, rows_quarantined=1) if r["file"] == "citizens/a.csv" else r for r in records
+    ]
+    assert [e.partition for e in delivery_events(corrected, records, known)] == [
+        "citizens/a.csv@aaaa0000aaaa"
+    ]
+    # A line beyond the previous table (it shows the first 300) is left as it was reported.
+    assert delivery_events(records, previous=records[:1], known=known) == []
+    # The same path delivered again with other bytes is another partition.
+    loaded = next(r for r in records if r["file"] == "citizens/a.csv")
+    again = [*records, dict(loaded, sha256="dddd3333dddd")]
+    assert [e.partition for e in delivery_events(again, records, known)] == ["citizens/a.csv@dddd3333dddd"]
+
+
+def test_a_partition_key_holds_nothing_dagster_refuses():
+    assert partition_key("citizens/a\tb...csv", "ab" * 32) == "citizens/a_b_csv@abababababab"
+    assert partition_key("citizens/x.csv", None) == "citizens/x.csv"
 
 
 def test_the_scorecard_has_a_line_per_group_and_numbers_to_plot(warehouse):
