@@ -196,4 +196,4 @@ def _rules_changed(con: duckdb.DuckDBPyConnection) -> bool:
     try:
         return evaluated_under_other_rules(con, rules_fingerprint(load_rules())) > 0
     except duckdb.CatalogException:
-        return True  # never evaluated
+        return True  # never evaluated: nothing recorded in pipeline_state.processed yet

@@ -2,14 +2,32 @@
 
 A step's inputs are summed up in a fingerprint: per source, each staged file (its sha256 and when
 its rows were staged) and the rule issues found on its rows. The step stores the fingerprint it
-built from (pipeline_state.fingerprints) once it succeeds; the next run compares. A new citizens
-snapshot, a restaged file (full refresh, correction) or a change of the rules changes it; a new
-service-record extract leaves the citizens' fingerprint as it was.
+built from once it succeeds; the next run compares. A new citizens snapshot, a restaged file (full
+refresh, correction) or a change of the rules changes it; a new service-record extract leaves the
+citizens' fingerprint as it was.
+
+One table of the build database keeps this record for every step, beside the landing ledger
+(raw/deliveries.parquet): `pipeline_state.processed (step, item, fingerprint, processed_at)`, one
+row per item a step processed and the fingerprint it processed it under.
+
+- step: who processed — a consumer of stored fingerprints ('identity', 'dbt_downstream',
+  'dbt_staging_project', ...), 'quality' or 'history';
+- item: what it processed — '' for a step's whole input (`stored_fingerprint`, `store_fingerprint`,
+  `is_unchanged`); '<source>/<file_sha256>@<staged_at>' per staged file for 'quality', under the
+  rules' fingerprint (`quality_item_sql`, ward.quality.evaluate); the ISO extract date for
+  'history', under the persons and households fingerprints of that date (ward.history).
+
+A build database from before this table kept three (pipeline_state.fingerprints,
+quality.evaluated_files, history.snapshot_dates): they are dropped when the table is created. With no
+row recorded the pipeline re-derives everything once, as on a first build: quality evaluates every
+staged file again, persons and identity are rebuilt, and the history is rebuilt from the first
+extract date.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import duckdb
 
@@ -26,14 +44,23 @@ BUILD_DB_RECOVERED_TAG = "ward/build_db_recovered"
 PERSONS_CONSUMER = "dbt_downstream"
 CORRECTIONS_CONSUMER = "dbt_staging_corrections"
 
-_DDL = """
+# No Python name `processed` where this table is queried: DuckDB would scan that object when the
+# table is missing (a replacement scan) instead of raising CatalogException.
+TABLE = "pipeline_state.processed"
+WHOLE_INPUT = ""  # the item of a step that processes its input whole
+
+_DDL = f"""
 create schema if not exists pipeline_state;
-create table if not exists pipeline_state.fingerprints (
-    consumer varchar primary key,
+create table if not exists {TABLE} (
+    step varchar not null,
+    item varchar not null,
     fingerprint varchar not null,
-    recorded_at timestamp not null
+    processed_at timestamp not null,
+    primary key (step, item)
 );
 """
+# The records this table replaces (one table each before): dropped on upgrade, re-derived once.
+_FORMER_TABLES = ("pipeline_state.fingerprints", "quality.evaluated_files", "history.snapshot_dates")
 
 
 def staged_files_sql(source: str, relation: str, has_staged_at: bool = True) -> str:
@@ -69,24 +96,72 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) 
     return row[0]
 
 
-def stored_fingerprint(con: duckdb.DuckDBPyConnection, consumer: str) -> str | None:
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create pipeline_state.processed, dropping the records it replaces the first time."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'pipeline_state' "
+        "and table_name = 'processed'"
+    ).fetchall()[0][0]
+    if exists:
+        return
+    for table in _FORMER_TABLES:  # one at a time: DuckDB drops one object per statement
+        con.execute(f"drop table if exists {table}")
+    con.execute(_DDL)
+
+
+def processed_items(con: duckdb.DuckDBPyConnection, step: str) -> dict[str, str]:
+    """What `step` processed: {item: fingerprint}; empty when nothing is recorded (works on a
+    read-only connection too)."""
     try:
-        row = con.execute(
-            "select fingerprint from pipeline_state.fingerprints where consumer = ?", [consumer]
-        ).fetchone()
-    except duckdb.CatalogException:  # nothing stored yet (works on a read-only connection too)
-        return None
-    return row[0] if row else None
+        rows = con.execute(f"select item, fingerprint from {TABLE} where step = ?", [step]).fetchall()
+    except duckdb.CatalogException:  # nothing recorded yet
+        return {}
+    return dict(rows)
+
+
+def record_processed(con: duckdb.DuckDBPyConnection, step: str, items: dict[str, str]) -> None:
+    """`step` processed these items under these fingerprints (replacing what it recorded for them)."""
+    ensure_table(con)
+    if items:
+        con.executemany(
+            f"insert or replace into {TABLE} values (?, ?, ?, current_timestamp::timestamp)",
+            [[step, item, fingerprint] for item, fingerprint in items.items()],
+        )
+
+
+def forget_processed(con: duckdb.DuckDBPyConnection, step: str, items: Iterable[str] | None = None) -> None:
+    """Forget what `step` processed: these items, or all of them (None)."""
+    ensure_table(con)
+    if items is None:
+        con.execute(f"delete from {TABLE} where step = ?", [step])
+    else:
+        con.execute(
+            f"delete from {TABLE} where step = ? and item in (select unnest(?::varchar[]))",
+            [step, list(items)],
+        )
+
+
+def quality_item_sql(source: str, file_sha256: str, staged_at: str) -> str:
+    """The SQL expression of the quality step's item for a staged file, from three SQL expressions:
+    '<source>/<file_sha256>@<staged_at>', a missing sha256 or staged_at written as ''."""
+    return (
+        f"{source} || '/' || coalesce({file_sha256}, '') || '@' "
+        f"|| coalesce(cast(cast({staged_at} as timestamp) as varchar), '')"
+    )
+
+
+def stored_fingerprint(con: duckdb.DuckDBPyConnection, consumer: str) -> str | None:
+    """The fingerprint `consumer` last built its whole input from (None: nothing stored)."""
+    return processed_items(con, consumer).get(WHOLE_INPUT)
 
 
 def store_fingerprint(con: duckdb.DuckDBPyConnection, consumer: str, fingerprint: str | None) -> None:
-    con.execute(_DDL)
-    con.execute("delete from pipeline_state.fingerprints where consumer = ?", [consumer])
-    if fingerprint is not None:
-        con.execute(
-            "insert into pipeline_state.fingerprints values (?, ?, current_timestamp)",
-            [consumer, fingerprint],
-        )
+    """`consumer` built from `fingerprint`; None forgets what it built from (until it succeeds)."""
+    if fingerprint is None:
+        forget_processed(con, consumer, [WHOLE_INPUT])
+    else:
+        record_processed(con, consumer, {WHOLE_INPUT: fingerprint})
 
 
 def is_unchanged(con: duckdb.DuckDBPyConnection, consumer: str, fingerprint: str | None) -> bool:

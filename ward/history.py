@@ -4,13 +4,14 @@ History is kept as of extract dates: `dbt snapshot` runs once per citizens extra
 order, with that date as dbt's snapshot time (written to `history.snapshot_as_of` for the call:
 dbt_project/macros/history/history_as_of.sql). It must not depend on how the extracts arrived:
 replaying every landing file into an empty warehouse in one run has to give the same history as
-receiving them one by one. So the ledger `history.snapshot_dates` records, per date taken, a
-fingerprint of the persons and households state the snapshots read for it; the history is rebuilt
-from the first date (snapshot tables dropped, every date taken again) when
+receiving them one by one. So pipeline_state.processed (ward.build_state) records, per date taken,
+a row of the step 'history': the ISO date as item, and as fingerprint the persons and households
+state the snapshots read for it ('<persons>:<households>'); the history is rebuilt from the first
+date (snapshot tables dropped, every date taken again) when
 
 - an extract date arrives that is older than the latest one taken (SCD2 cannot insert the past),
 - a date taken is gone, or the state of a date taken has changed (a corrected file, a relinked
-  person), or the ledger is missing while snapshot tables exist.
+  person), or no date taken is recorded while snapshot tables exist.
 
 Otherwise only the dates after the latest one taken are pending. Fingerprints hash the state
 columns the snapshots store, not lineage nor match figures: a re-delivered file with the same content
@@ -24,8 +25,10 @@ from datetime import date
 
 import duckdb
 
+from ward.build_state import forget_processed, processed_items, record_processed
+
 SCHEMA = "history"
-LEDGER = f"{SCHEMA}.snapshot_dates"
+STEP = "history"  # its rows of pipeline_state.processed: the dates taken
 SNAPSHOT_TABLES = (f"{SCHEMA}.snp_persons", f"{SCHEMA}.snp_households")
 AS_OF_TABLE = f"{SCHEMA}.snapshot_as_of"  # the date the next `dbt snapshot` takes, one row
 # The columns snp_persons and snp_households store (their select lists; a unit test keeps them in
@@ -74,7 +77,7 @@ order by 1
 @dataclass(frozen=True)
 class SnapshotPlan:
     pending: list[date]  # in date order
-    rebuild: bool  # drop the snapshot tables and the ledger first
+    rebuild: bool  # drop the snapshot tables and forget the dates taken first
     fingerprints: dict[date, tuple[int, int]]  # of every current extract date
 
 
@@ -90,12 +93,8 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def plan_snapshots(con: duckdb.DuckDBPyConnection) -> SnapshotPlan:
     current = {row[0]: (row[1], row[2]) for row in con.execute(_FINGERPRINTS).fetchall()}
-    taken: dict[date, tuple[int, int]] = {}
-    if _exists(con, LEDGER):
-        rows = con.execute(
-            f"select as_of_date, persons_fingerprint, households_fingerprint from {LEDGER}"
-        ).fetchall()
-        taken = {row[0]: (row[1], row[2]) for row in rows}
+    recorded = processed_items(con, STEP)  # {ISO date: fingerprint}
+    taken = {date.fromisoformat(day): _parse(fingerprint) for day, fingerprint in recorded.items()}
     new = sorted(set(current) - set(taken))
     history_exists = any(_exists(con, table) for table in SNAPSHOT_TABLES)
     rebuild = (
@@ -107,18 +106,20 @@ def plan_snapshots(con: duckdb.DuckDBPyConnection) -> SnapshotPlan:
     return SnapshotPlan(pending=pending, rebuild=rebuild, fingerprints=current)
 
 
+def _parse(fingerprint: str) -> tuple[int, int]:
+    persons, households = fingerprint.split(":")
+    return int(persons), int(households)
+
+
 def start_rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    for table in (*SNAPSHOT_TABLES, LEDGER):
+    for table in SNAPSHOT_TABLES:
         con.execute(f"drop table if exists {table}")
+    forget_processed(con, STEP)
 
 
 def record_taken(con: duckdb.DuckDBPyConnection, day: date, fingerprint: tuple[int, int]) -> None:
-    con.execute(f"create schema if not exists {SCHEMA}")
-    con.execute(
-        f"create table if not exists {LEDGER} (as_of_date date primary key, persons_fingerprint ubigint, "
-        "households_fingerprint ubigint, snapshotted_at timestamp)"
-    )
-    con.execute(f"insert or replace into {LEDGER} values (?, ?, ?, now()::timestamp)", [day, *fingerprint])
+    persons, households = fingerprint
+    record_processed(con, STEP, {day.isoformat(): f"{persons}:{households}"})
 
 
 def set_as_of(con: duckdb.DuckDBPyConnection, day: date) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.test_pipeline import _as_text
 from tests.fixtures.pipeline import run_ward
+from ward.build_state import processed_items
 from ward.generate import generate_ward
 from ward.generate.truth import EVENT_COLUMNS as TRUTH_EVENT_COLUMNS
 from ward.settings import Settings
@@ -106,7 +107,10 @@ def test_snapshots_version_changed_persons_and_close_those_who_left(ward_history
         "select person_key, dbt_valid_from::date as valid_from, dbt_valid_to::date as valid_to, "
         "dbt_is_deleted from history.snp_persons order by person_key, dbt_valid_from",
     )
-    first, second = sorted(_sql(settings, "select as_of_date from history.snapshot_dates")["as_of_date"])
+    taken = _sql(
+        settings, "select cast(item as date) as day from pipeline_state.processed where step = 'history'"
+    )
+    first, second = sorted(taken["day"])
     by_person = versions.group_by("person_key", maintain_order=True).agg(pl.all())
     history = {row["person_key"]: row for row in by_person.iter_rows(named=True)}
     changed = events.filter(
@@ -136,7 +140,7 @@ def test_each_date_is_taken_from_the_build_database_and_none_is_left_behind(ward
             "select count(*) from information_schema.tables "
             "where table_schema = 'history' and table_name = 'snapshot_as_of'"
         ).fetchone()[0]
-        taken = con.execute("select count(*) from history.snapshot_dates").fetchone()[0]
+        taken = len(processed_items(con, "history"))
     assert (left, taken) == (0, 2)
 
 

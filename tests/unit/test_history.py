@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from ward.build_state import processed_items
 from ward.history import HOUSEHOLD_COLUMNS, PERSON_COLUMNS, plan_snapshots, record_taken, start_rebuild
 from ward.settings import DBT_PROJECT_DIR
 
@@ -80,6 +81,7 @@ def test_history_is_rebuilt_when_the_past_changes(con, change):
     _deliver(con, OCT, [("p1", "h1")])
     _deliver(con, NOV, [("p1", "h2")])
     _take(con, plan_snapshots(con))
+    con.execute("create schema if not exists history")
     con.execute("create table history.snp_persons as select 1 as x")
     if change == "older_date":
         _deliver(con, date(2026, 9, 1), [("p1", "h0")])
@@ -93,6 +95,8 @@ def test_history_is_rebuilt_when_the_past_changes(con, change):
     assert con.execute(
         "select count(*) from information_schema.tables where table_name = 'snp_persons'"
     ).fetchall() == [(0,)]
+    # the dates taken are those of this rebuild alone (a removed date is forgotten)
+    assert sorted(processed_items(con, "history")) == [day.isoformat() for day in plan.pending]
     assert plan_snapshots(con).pending == []
 
 

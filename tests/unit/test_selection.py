@@ -34,6 +34,7 @@ from ward.build_state import (
     PERSONS_CONSUMER,
     corrections_fingerprint,
     input_fingerprint,
+    record_processed,
     store_fingerprint,
 )
 from ward.ingest.load import CORRECTIONS_FOLDER, EMPTY_RAW_NAME, ingest_landing
@@ -415,10 +416,8 @@ def built(tmp_path, real_graph):
             "create table quality.row_issues (source varchar, file_sha256 varchar, "
             "row_number bigint, rule varchar, outcome varchar)"
         )
-        con.execute("create table quality.evaluated_files (source varchar, rules_fingerprint varchar)")
-        con.execute(
-            "insert into quality.evaluated_files values ('citizens', ?)", [rules_fingerprint(load_rules())]
-        )
+        evaluated = {"citizens/citizens_sha@2026-03-01 08:00:00": rules_fingerprint(load_rules())}
+        record_processed(con, "quality", evaluated)
         for phase, folders in _PHASE_FILES.items():
             store_fingerprint(
                 con, f"{phase}_project", f"{dbt_project_fingerprint(folders)}:{settings.ward_code}"
@@ -496,7 +495,7 @@ def test_plan_new_corrections_build_everything(built):
 def test_plan_changed_rules_build_everything(built):
     settings, assets_defs, instance = built
     with duckdb.connect(str(settings.build_db_path)) as con:
-        con.execute("update quality.evaluated_files set rules_fingerprint = 'old'")
+        con.execute("update pipeline_state.processed set fingerprint = 'old' where step = 'quality'")
     plan = plan_run(settings, assets_defs, instance)
     assert plan.builds_everything and plan.reasons == ["the data rules changed (expectations/rules.yml)"]
 

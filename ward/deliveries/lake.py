@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 SET_ASIDE = {"held": "held", "superseded": "superseded", "withdrawn": "withdrawn"}  # status → folder
 REBUILD_NAME = "rebuild.json"
-# pipeline_state.fingerprints consumer: staging rebuilt whole for a request; phase 2 owes one too.
+# pipeline_state.processed step: staging rebuilt whole for a request; phase 2 owes one too.
 REBUILD_STAGED = "deliveries_rebuild_staged"
 
 

@@ -3,8 +3,10 @@
 Writes, in the build database:
 - quality.row_issues:   one row per (delivered row, rule that fired) — feeds quarantine and findings;
 - quality.rule_results: one row per rule — rows checked, rows failed, or the error that stopped it;
-- quality.pending_files: the staged files this run evaluates; quality.evaluated_files: the files
-  whose issues are up to date (mark_evaluated, once Great Expectations agreed).
+- quality.pending_files: the staged files this run evaluates;
+- pipeline_state.processed, step 'quality' (ward.build_state): the files whose issues are up to
+  date, one item '<source>/<file_sha256>@<staged_at>' each under the rules' fingerprint
+  (mark_evaluated, once Great Expectations agreed).
 
 Incremental: a rule looks only at the rows of staged files not evaluated yet (new deliveries, or
 files staged again, e.g. by a full refresh), under the current rules; their old issues are replaced.
@@ -23,12 +25,13 @@ from pathlib import Path
 
 import duckdb
 
-from ward.build_state import staged_files_sql
+from ward.build_state import TABLE, ensure_table, forget_processed, quality_item_sql, staged_files_sql
 from ward.quality.rules import PLACEHOLDER, STAGED_MODELS, Rule, load_rules
 from ward.settings import REFERENCE_DIR
 from ward.sources import SOURCES
 
 SAMPLE_SIZE = 5
+STEP = "quality"  # its rows of pipeline_state.processed: the files evaluated, under which rules
 
 ROW_ISSUES_DDL = """
 create table if not exists quality.row_issues (
@@ -43,15 +46,6 @@ create table if not exists quality.row_issues (
     reason_en varchar not null,
     first_seen_at timestamp,
     file_sha256 varchar  -- which delivery of source_file (a path may be re-delivered with new bytes)
-)
-"""
-
-EVALUATED_FILES_DDL = """
-create table if not exists quality.evaluated_files (
-    source varchar not null,
-    file_sha256 varchar,
-    staged_at timestamp,
-    rules_fingerprint varchar not null
 )
 """
 
@@ -158,9 +152,10 @@ def rules_fingerprint(rules: tuple[Rule, ...]) -> str:
 
 
 def evaluated_under_other_rules(con: duckdb.DuckDBPyConnection, fingerprint: str) -> int:
-    """How many files' issues were found under rules other than these (quality.evaluated_files)."""
+    """How many files' issues were found under rules other than these (pipeline_state.processed);
+    raises duckdb.CatalogException when nothing was ever recorded."""
     return con.execute(
-        "select count(*) from quality.evaluated_files where rules_fingerprint <> ?", [fingerprint]
+        f"select count(*) from {TABLE} where step = ? and fingerprint <> ?", [STEP, fingerprint]
     ).fetchall()[0][0]
 
 
@@ -170,10 +165,10 @@ def evaluate_rules(
     rules = load_rules() if rules is None else rules
     fingerprint = rules_fingerprint(rules)
     con.execute("create schema if not exists quality")
-    con.execute(EVALUATED_FILES_DDL)
+    ensure_table(con)
     if evaluated_under_other_rules(con, fingerprint):  # the rules changed: every file is evaluated again
         con.execute("drop table if exists quality.row_issues")
-        con.execute("delete from quality.evaluated_files")
+        forget_processed(con, STEP)
     con.execute(ROW_ISSUES_DDL)
     con.execute(RULE_RESULTS_DDL)
     groups_csv = _sql_literal(str(REFERENCE_DIR / "residential_groups_11446.csv"))
@@ -216,11 +211,10 @@ def _find_pending_files(con: duckdb.DuckDBPyConnection, fingerprint: str) -> dic
             insert into quality.pending_files
             with staged as ({" union all ".join(staged_files)})
             select staged.*, ? from staged
-            anti join quality.evaluated_files as done
-                on done.source = staged.source and done.file_sha256 is not distinct from staged.file_sha256
-                and done.staged_at is not distinct from staged.staged_at
+            anti join (select item from {TABLE} where step = ?) as done
+                on done.item = {quality_item_sql("staged.source", "staged.file_sha256", "staged.staged_at")}
             """,
-            [fingerprint],
+            [fingerprint, STEP],
         )
         # Issues of files staged again, or no longer staged, are out of date.
         con.execute(
@@ -262,11 +256,19 @@ def _new_rows(con: duckdb.DuckDBPyConnection, source: str, staged: str) -> str:
 
 def mark_evaluated(con: duckdb.DuckDBPyConnection) -> int:
     """The pending files' issues are now up to date (call once every rule ran and GX agreed)."""
+    ensure_table(con)
+    # A file staged again: its item of the earlier staging goes (same source and sha256, any staged_at).
     con.execute(
-        "delete from quality.evaluated_files as done using quality.pending_files as p "
-        "where done.source = p.source and done.file_sha256 is not distinct from p.file_sha256"
+        f"delete from {TABLE} as done using quality.pending_files as p where done.step = ? "
+        "and starts_with(done.item, p.source || '/' || coalesce(p.file_sha256, '') || '@')",
+        [STEP],
     )
-    con.execute("insert into quality.evaluated_files select * from quality.pending_files")
+    item = quality_item_sql("source", "file_sha256", "staged_at")
+    con.execute(
+        f"insert or replace into {TABLE} select ?, {item}, rules_fingerprint, current_timestamp::timestamp "
+        "from quality.pending_files",
+        [STEP],
+    )
     return con.execute("select count(*) from quality.pending_files").fetchall()[0][0]
 
 
