@@ -113,8 +113,9 @@ def inspect_build_database(path: Path) -> Damage | None:
     """Damage of the build database, or None (also when there is none yet).
 
     Opened read-write as the steps open it; damaged when DuckDB cannot open it or read its catalog,
-    when it is empty (0 bytes: DuckDB refuses it), or when the file is shorter than the blocks its
-    header says it has (truncated). Raises BuildDatabaseBusy when another process holds it.
+    when it is empty (0 bytes: DuckDB refuses it), or when the file is shorter than the blocks in
+    use its header counts, or ends in part of a block (truncated). Raises BuildDatabaseBusy when
+    another process holds it.
     Damage inside a table's blocks that leaves the header, the catalog and the size intact is only
     found when a step reads those blocks (the step's failure then says so)."""
     if not path.exists():
@@ -125,8 +126,8 @@ def inspect_build_database(path: Path) -> Damage | None:
     try:
         with duckdb.connect(str(path)) as con:
             con.execute("select count(*) from duckdb_tables()").fetchall()
-            blocks, block_size = con.execute(
-                "select total_blocks, block_size from pragma_database_size() "
+            used, block_size = con.execute(
+                "select used_blocks, block_size from pragma_database_size() "
                 "where database_name = current_database()"
             ).fetchall()[0]
     except duckdb.Error as error:
@@ -134,9 +135,16 @@ def inspect_build_database(path: Path) -> Damage | None:
         if any(marker in text for marker in _LOCK_MARKERS):
             raise BuildDatabaseBusy(text) from error
         return Damage(f"{type(error).__name__}: {text}")
-    expected = _HEADER_BYTES + blocks * block_size
-    if not Path(f"{path}.wal").exists() and size < expected:
-        return Damage(f"the file is truncated ({size:,} bytes; its header counts {expected:,})")
+    # A checkpoint cuts free blocks off the end of the file, so a healthy file may be shorter than
+    # all the blocks DuckDB counts (total_blocks); never shorter than the blocks in use, and always
+    # whole blocks after the header.
+    expected = _HEADER_BYTES + used * block_size
+    cut = size < expected or (size - _HEADER_BYTES) % block_size
+    if not Path(f"{path}.wal").exists() and cut:
+        return Damage(
+            f"the file is truncated ({size:,} bytes; its header counts {expected:,} in use, "
+            f"in blocks of {block_size:,})"
+        )
     return None
 
 

@@ -126,6 +126,26 @@ def test_a_healthy_or_missing_database_is_not_damaged(settings, healthy_db):
     assert healthy_db.exists()
 
 
+def test_a_database_whose_free_end_a_checkpoint_cut_off_is_not_damaged(tmp_path):
+    """DuckDB cuts free blocks off the end of its file at a checkpoint (found after an ordinary
+    `ward run`, which the next run then took for a truncated file and rebuilt whole)."""
+    path = tmp_path / "ward.duckdb"
+    table = "create table {} as select range as x, md5(range::varchar) as y from range(300000)"
+    for statements in ([table.format("a")], [table.format("b")], ["drop table b", "checkpoint"]):
+        with duckdb.connect(str(path)) as con:
+            for sql in statements:
+                con.execute(sql)
+    with duckdb.connect(str(path), read_only=True) as con:
+        total, size = con.execute(
+            "select total_blocks, block_size from pragma_database_size()"
+        ).fetchall()[0]
+        assert con.execute("select count(*) from a").fetchall() == [(300000,)]
+    assert path.stat().st_size < 3 * 4096 + total * size  # shorter than every block counted
+    assert inspect_build_database(path) is None
+    os.truncate(path, path.stat().st_size - size)  # one block in use cut off: damaged
+    assert inspect_build_database(path) is not None
+
+
 @pytest.mark.parametrize(
     "damage, cause",
     [
