@@ -136,9 +136,7 @@ def test_a_database_whose_free_end_a_checkpoint_cut_off_is_not_damaged(tmp_path)
             for sql in statements:
                 con.execute(sql)
     with duckdb.connect(str(path), read_only=True) as con:
-        total, size = con.execute(
-            "select total_blocks, block_size from pragma_database_size()"
-        ).fetchall()[0]
+        total, size = con.execute("select total_blocks, block_size from pragma_database_size()").fetchall()[0]
         assert con.execute("select count(*) from a").fetchall() == [(300000,)]
     assert path.stat().st_size < 3 * 4096 + total * size  # shorter than every block counted
     assert inspect_build_database(path) is None
