@@ -74,6 +74,11 @@ DELIVERY_COLUMNS = [
 ]
 
 
+def read_deliveries(con) -> list[tuple]:
+    """marts.deliveries, problems first: what the table and the partitions are made from."""
+    return con.execute(_DELIVERIES_SQL).fetchall()
+
+
 def delivery_records(rows: list[tuple]) -> list[dict[str, Any]]:
     """One line per delivery, as the deliveries table shows it (and its partition is reported)."""
     records = []
@@ -95,8 +100,8 @@ def delivery_records(rows: list[tuple]) -> list[dict[str, Any]]:
     return records
 
 
-def deliveries_metadata(con) -> dict[str, Any]:
-    rows = con.execute(_DELIVERIES_SQL).fetchall()
+def deliveries_metadata(rows: list[tuple]) -> dict[str, Any]:
+    """The steward/deliveries metadata from read_deliveries' rows."""
     records = [dg.TableRecord(record) for record in delivery_records(rows)]
 
     def total(index: int, status: str = "loaded") -> int:
@@ -272,9 +277,10 @@ _WORDS = ", ".join(f"{vi} ({d})" for d, vi in DIMENSION_VI.items())
 )
 def steward_view(context: dg.AssetExecutionContext, ward: WardResource):
     with connect_reader(ward.settings) as con:
-        deliveries = deliveries_metadata(con)
+        delivery_rows = read_deliveries(con)
         scorecard = scorecard_metadata(con)
-        every_delivery = delivery_records(con.execute(_DELIVERIES_SQL).fetchall())
+    deliveries = deliveries_metadata(delivery_rows)
+    every_delivery = delivery_records(delivery_rows)
     # Each delivery as a partition of steward/delivery (assets/delivery_partitions.py), reported
     # when new or when its line changed since the deliveries table this view published last.
     reported = report_deliveries(context, every_delivery, _previous_lines(context.instance))

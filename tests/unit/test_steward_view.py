@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from assets.delivery_partitions import DELIVERY, delivery_events, partition_key
-from assets.steward import _DELIVERIES_SQL, deliveries_metadata, delivery_records, scorecard_metadata
+from assets.steward import deliveries_metadata, delivery_records, read_deliveries, scorecard_metadata
 from orchestration.steward import render_quality_report
 
 TINY_WAREHOUSE = """
@@ -58,7 +58,7 @@ def warehouse():
 
 
 def test_each_delivery_shows_its_status_reason_and_rows_rejected_first(warehouse):
-    metadata = deliveries_metadata(warehouse)
+    metadata = deliveries_metadata(read_deliveries(warehouse))
     rows = [r.data for r in metadata["deliveries"].value.records]
     assert rows[0]["file"] == "citizens/b.xlsx" and rows[0]["status"] == "bị từ chối / rejected"
     assert (rows[0]["reason_vi"], rows[0]["reason_en"]) == ("Tệp hỏng", "File damaged")
@@ -74,7 +74,7 @@ def test_each_delivery_shows_its_status_reason_and_rows_rejected_first(warehouse
 
 
 def test_each_delivery_is_a_partition_loaded_ones_materialized_the_others_observed_with_why(warehouse):
-    records = delivery_records(warehouse.execute(_DELIVERIES_SQL).fetchall())
+    records = delivery_records(read_deliveries(warehouse))
     events = {e.partition: e for e in delivery_events(records, previous=[], known=set())}
     assert set(events) == {
         "citizens/a.csv@aaaa0000aaaa",
@@ -96,7 +96,7 @@ def test_each_delivery_is_a_partition_loaded_ones_materialized_the_others_observ
 
 
 def test_a_delivery_is_reported_again_only_when_new_or_changed(warehouse):
-    records = delivery_records(warehouse.execute(_DELIVERIES_SQL).fetchall())
+    records = delivery_records(read_deliveries(warehouse))
     known = {partition_key(r["file"], r["sha256"]) for r in records}
     assert delivery_events(records, previous=records, known=known) == []  # a run that changed nothing
     corrected = [
