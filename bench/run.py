@@ -65,11 +65,14 @@ def use_data_root(settings: Settings) -> None:
 def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False) -> tuple[bool, float]:
     """The pipeline in this process as `ward run` runs it (the selection planned from what is new),
     each step timed by `timer`: (success, seconds)."""
-    import dagster as dg
+    from ward.long_lived import created_for_good
 
-    from orchestration.definitions import build_definitions
-    from orchestration.selection import plan_run
-    from ward.build_state import FULL_REFRESH_TAG
+    with created_for_good():
+        import dagster as dg
+
+        from orchestration.definitions import build_definitions
+        from orchestration.selection import plan_run
+        from ward.build_state import FULL_REFRESH_TAG
 
     @dg.logger
     def bench_logger(_):
@@ -78,8 +81,9 @@ def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False)
         log.setLevel(logging.DEBUG)
         return log
 
-    defs = build_definitions(settings, loggers={"bench": bench_logger})
-    job = defs.resolve_job_def("ward_pipeline")
+    with created_for_good():  # as `ward run` does (ward.long_lived)
+        defs = build_definitions(settings, loggers={"bench": bench_logger})
+        job = defs.resolve_job_def("ward_pipeline")
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         assets_defs = defs.get_repository_def().assets_defs_by_key.values()

@@ -71,9 +71,13 @@ def run(
 ) -> None:
     """Run the whole pipeline once, in-process; exit 1 when a blocking check fails, 3 when another
     run is in progress."""
-    from ward.cli.run import run_pipeline
+    from ward.long_lived import before_exit, created_for_good
 
-    raise typer.Exit(run_pipeline(Settings.from_env(), console, full_refresh=full_refresh, wait=wait))
+    with created_for_good():
+        from ward.cli.run import run_pipeline
+    code = run_pipeline(Settings.from_env(), console, full_refresh=full_refresh, wait=wait)
+    before_exit()
+    raise typer.Exit(code)
 
 
 @app.command()

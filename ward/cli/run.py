@@ -20,6 +20,7 @@ from ward.cli.deliveries import print_held
 from ward.cli.instance import use_ward_instance
 from ward.cli.progress import progress_logger
 from ward.cli.summary import headline_figures, print_summary
+from ward.long_lived import created_for_good
 from ward.settings import ENV_SHARED_KEY, Settings
 
 
@@ -62,15 +63,16 @@ def run_pipeline(
 
 
 def _run(settings: Settings, console: Console, *, full_refresh: bool, recovered: str | None) -> int:
-    from orchestration.definitions import build_definitions  # heavy import, only when running
-    from orchestration.selection import plan_run
+    with created_for_good():  # the definitions live as long as the process (ward.long_lived)
+        from orchestration.definitions import build_definitions  # heavy import, only when running
+        from orchestration.selection import plan_run
 
-    use_ward_instance(settings)
-    # dagster-dbt echoes dbt's own log to stdout: keep it in a file, show one line per step.
-    progress_console = Console(file=console.file, width=console.width, force_terminal=console.is_terminal)
-    logger_def, progress = progress_logger(progress_console)
-    defs = build_definitions(settings, loggers={"progress": logger_def})
-    job = defs.resolve_job_def("ward_pipeline")
+        use_ward_instance(settings)
+        # dagster-dbt echoes dbt's own log to stdout: keep it in a file, show one line per step.
+        progress_console = Console(file=console.file, width=console.width, force_terminal=console.is_terminal)
+        logger_def, progress = progress_logger(progress_console)
+        defs = build_definitions(settings, loggers={"progress": logger_def})
+        job = defs.resolve_job_def("ward_pipeline")
     with DagsterInstance.get() as instance:
         # What this run builds, decided before it starts: the assets of new files and what they feed.
         assets_defs = defs.get_repository_def().assets_defs_by_key.values()

@@ -1,0 +1,78 @@
+"""ward.long_lived: what a one-shot run process creates for good is kept out of the collector's walks."""
+
+import gc
+
+import pytest
+from typer.testing import CliRunner
+
+from ward.long_lived import before_exit, created_for_good
+
+
+@pytest.fixture(autouse=True)
+def _thawed():
+    """Each test starts and ends with nothing frozen, and the collector in the state it found."""
+    enabled = gc.isenabled()
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+    gc.enable() if enabled else gc.disable()
+
+
+def _collections_during(block) -> int:
+    started = []
+
+    def count(phase, _info):
+        if phase == "start":
+            started.append(1)
+
+    gc.callbacks.append(count)
+    try:
+        block()
+    finally:
+        gc.callbacks.remove(count)
+    return len(started)
+
+
+def test_objects_made_inside_are_frozen_without_a_collection_while_they_are_made():
+    kept = []
+
+    def make():
+        with created_for_good():
+            kept.extend([[i] for i in range(50_000)])  # far past generation 0's threshold (700)
+
+    assert _collections_during(make) == 0
+    assert gc.get_freeze_count() >= 50_000
+    assert gc.isenabled()
+    # Garbage made afterwards is collected as usual.
+    assert _collections_during(lambda: [[i] for i in range(50_000)]) > 0
+
+
+def test_the_collector_is_left_as_it_was_and_the_objects_frozen_even_when_the_block_fails():
+    gc.disable()
+    with pytest.raises(RuntimeError), created_for_good():
+        raise RuntimeError("an import failed")
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() > 0
+
+
+def test_ward_run_freezes_what_is_left_before_the_process_ends(monkeypatch):
+    import ward.cli.run
+    from ward.cli import app
+
+    seen = {}
+
+    def run_pipeline(*_args, **_kwargs):
+        gc.unfreeze()  # as if the run had made every object after the imports
+        seen["frozen during the run"] = gc.get_freeze_count()
+        return 0
+
+    monkeypatch.setattr(ward.cli.run, "run_pipeline", run_pipeline)
+    result = CliRunner().invoke(app, ["run"])
+    assert result.exit_code == 0, result.output
+    assert seen["frozen during the run"] == 0
+    assert gc.get_freeze_count() > 0
+
+
+def test_before_exit_freezes_every_object():
+    before_exit()
+    assert gc.get_freeze_count() > 0
