@@ -1,5 +1,6 @@
 """The quality step between the two dbt phases: evaluate expectations/rules.yml on the staged rows."""
 
+import re
 from datetime import datetime
 
 import dagster as dg
@@ -22,6 +23,7 @@ from ward.quality.rules import STAGED_MODELS, load_rules
 
 ROW_ISSUES = dg.AssetKey(["quality", "row_issues"])
 EXPORT_STATE = dg.AssetKey(["quality", "export_state"])
+_EXCEPTION_NAME = re.compile(r"[A-Za-z_][\w.]*(Error|Exception)")
 FRESHNESS_THRESHOLDS = dg.AssetKey(["quality", "freshness_thresholds"])
 
 
@@ -89,7 +91,8 @@ def quality_step(context: dg.AssetExecutionContext, ward: WardResource, gx_worke
     if errored:
         # A rule that could not run must never look like a pass: stop before the marts are built.
         raise dg.Failure(
-            description="Some data rules could not be evaluated; the marts were not rebuilt.",
+            description=f"Some data rules could not be evaluated ({error_kinds(errored)}); "
+            "the marts were not rebuilt.",
             metadata={**errored, "quality_report": dg.MetadataValue.url(report_url(settings))},
         )
     context.log.info(
@@ -112,3 +115,17 @@ def quality_step(context: dg.AssetExecutionContext, ward: WardResource, gx_worke
             "gx_data_docs": dg.MetadataValue.path(docs or "not written"),
         },
     )
+
+
+def error_kinds(errored: dict[str, str]) -> str:
+    """How many rules failed with which kind of error, e.g. "12 rules: IO Error": each message up to
+    its first colon, and the exception's name if one follows (an engine's message may quote a row's
+    values after that, which the console and the run's log must not show)."""
+    kinds: dict[str, int] = {}
+    for error in errored.values():
+        parts = [p.strip() for p in error.split(":")]
+        kind = parts[0] or "error"
+        if len(parts) > 2 and _EXCEPTION_NAME.fullmatch(parts[1]):
+            kind = f"{kind}: {parts[1]}"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return "; ".join(f"{n} rule{'s' if n > 1 else ''}: {kind}" for kind, n in sorted(kinds.items()))
