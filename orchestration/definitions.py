@@ -25,6 +25,7 @@ from orchestration.resources import (
 from orchestration.schedules import nightly_rebuild
 from orchestration.sensors import landing_sensor
 from orchestration.steward import external_specs, with_vietnamese
+from ward.long_lived import freeze_long_lived
 from ward.settings import Settings
 
 
@@ -60,3 +61,6 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
 
 
 defs = build_definitions(Settings.from_env())
+# What the code location's process (the UI's code server, a run's worker) imported and built lives as
+# long as the process: out of the collector's walks from now on (ward.long_lived).
+freeze_long_lived()

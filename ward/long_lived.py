@@ -6,7 +6,8 @@ every full collection during the run, and again at each of the collections the i
 while it shuts down: at 1,000,000 residents, ≈ 2 s and ≈ 1.7 s of a 20-second daily run
 (docs/architecture.md, "Process start and end"). `gc.freeze()`, the standard library's public
 answer to this, moves the objects that exist into a generation the collector never walks again.
-Garbage the run itself makes is still collected as usual.
+Garbage the run itself makes is still collected as usual. The code location does the same once
+its definitions are built (orchestration/definitions.py), for the runs the UI and the sensors start.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def created_for_good() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def freeze_long_lived() -> None:
+    """Everything that exists now lives as long as the process (a code location once loaded)."""
+    gc.freeze()
 
 
 def before_exit() -> None:

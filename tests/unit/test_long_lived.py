@@ -76,3 +76,16 @@ def test_ward_run_freezes_what_is_left_before_the_process_ends(monkeypatch):
 def test_before_exit_freezes_every_object():
     before_exit()
     assert gc.get_freeze_count() > 0
+
+
+def test_the_code_location_freezes_what_it_built(tmp_path):
+    """The UI's code server and the runs it starts load orchestration.definitions in a process of
+    their own: after loading, the definitions are out of the collector's walks."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import gc, orchestration.definitions; print(gc.get_freeze_count())"
+    env = {**os.environ, "WARD_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert int(out.stdout.strip()) > 100_000
