@@ -31,6 +31,7 @@ from collections.abc import Iterable
 
 import duckdb
 
+from ward.catalog import table_exists
 from ward.ingest.load import CORRECTIONS_FOLDER
 from ward.quality.rules import STAGED_MODELS
 from ward.settings import Settings
@@ -98,12 +99,7 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     """Create pipeline_state.processed, dropping the records it replaces the first time."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = 'pipeline_state' "
-        "and table_name = 'processed'"
-    ).fetchall()[0][0]
-    if exists:
+    if table_exists(con, "pipeline_state.processed"):
         return
     for table in _FORMER_TABLES:  # one at a time: DuckDB drops one object per statement
         con.execute(f"drop table if exists {table}")

@@ -26,6 +26,7 @@ from datetime import date
 import duckdb
 
 from ward.build_state import forget_processed, processed_items, record_processed
+from ward.catalog import table_exists
 
 SCHEMA = "history"
 STEP = "history"  # its rows of pipeline_state.processed: the dates taken
@@ -81,22 +82,12 @@ class SnapshotPlan:
     fingerprints: dict[date, tuple[int, int]]  # of every current extract date
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-    )
-
-
 def plan_snapshots(con: duckdb.DuckDBPyConnection) -> SnapshotPlan:
     current = {row[0]: (row[1], row[2]) for row in con.execute(_FINGERPRINTS).fetchall()}
     recorded = processed_items(con, STEP)  # {ISO date: fingerprint}
     taken = {date.fromisoformat(day): _parse(fingerprint) for day, fingerprint in recorded.items()}
     new = sorted(set(current) - set(taken))
-    history_exists = any(_exists(con, table) for table in SNAPSHOT_TABLES)
+    history_exists = any(table_exists(con, table) for table in SNAPSHOT_TABLES)
     rebuild = (
         any(current.get(day) != fingerprint for day, fingerprint in taken.items())
         or (bool(taken) and bool(new) and new[0] < max(taken))
