@@ -42,8 +42,8 @@ def _run(settings: Settings, full_refresh: bool = False) -> dict:
     `seconds` is the run as Dagster times it (job start to end); `process_seconds` adds the start
     of the process (imports, loading the definitions), which every run pays the same.
 
-    Each run starts once what earlier steps wrote is on disk (`os.sync()`, untimed): a daily run
-    timed while the first build's files were still being written back was up to 2 s slower.
+    Each run starts once what earlier steps wrote is on disk (`os.sync()`, untimed), so that no run
+    is timed while the gigabytes of the run before it are still being written back.
     """
     os.sync()  # the previous run's gigabytes reach the disk first: runs are hours apart in a ward
     started = time.perf_counter()
