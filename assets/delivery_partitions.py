@@ -21,7 +21,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.steward import bilingual
+from orchestration.steward import bilingual, status_of
 
 DELIVERY = dg.AssetKey(["steward", "delivery"])
 DELIVERY_PARTITIONS = dg.DynamicPartitionsDefinition(name="deliveries")
@@ -66,7 +66,8 @@ def delivery_events(
         key = partition_key(record["file"], record.get("sha256"))
         if key in known and before.get(key, record) == dict(record):
             continue  # reported as it is now (or beyond the previous table's length: left as it was)
-        event = dg.AssetMaterialization if record["status"].endswith("/ loaded") else dg.AssetObservation
+        loaded = status_of(record["status"]) == "loaded"
+        event = dg.AssetMaterialization if loaded else dg.AssetObservation
         events.append(event(asset_key=DELIVERY, partition=key, metadata=_metadata(record)))
     return events
 

@@ -24,7 +24,7 @@ import dagster as dg
 from assets.delivery_partitions import SHA_DIGITS, report_deliveries
 from assets.publish import EXPORTS_KEY, WAREHOUSE_KEY
 from orchestration.resources import WardResource
-from orchestration.steward import bilingual
+from orchestration.steward import bilingual, status_line
 from ward.readers import connect_reader
 
 DELIVERIES = dg.AssetKey(["steward", "deliveries"])
@@ -40,15 +40,6 @@ DIMENSION_VI = {
     "dung_chung": "dùng chung",
 }
 MAX_DELIVERY_ROWS = 300  # the table shows the problems first, then the newest files
-
-STATUS_VI = {
-    "loaded": "đã nạp",
-    "rejected": "bị từ chối",
-    "duplicate": "trùng",
-    "held": "tạm giữ",
-    "superseded": "đã được thay",
-    "withdrawn": "đã rút",
-}
 
 _DELIVERIES_SQL = """
     select source, source_file, cast(extract_date as varchar), status, reason_vi, reason_en,
@@ -87,7 +78,7 @@ def delivery_records(rows: list[tuple]) -> list[dict[str, Any]]:
         records.append(
             {
                 "file": source_file,
-                "status": f"{STATUS_VI.get(status, status)} / {status}",
+                "status": status_line(status),
                 "rows_in": rows_in,
                 "rows_kept": kept,
                 "rows_quarantined": quarantined,
@@ -100,9 +91,9 @@ def delivery_records(rows: list[tuple]) -> list[dict[str, Any]]:
     return records
 
 
-def deliveries_metadata(rows: list[tuple]) -> dict[str, Any]:
-    """The steward/deliveries metadata from read_deliveries' rows."""
-    records = [dg.TableRecord(record) for record in delivery_records(rows)]
+def deliveries_metadata(rows: list[tuple], records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The steward/deliveries metadata from read_deliveries' rows (and their delivery_records)."""
+    records = [dg.TableRecord(record) for record in (records or delivery_records(rows))]
 
     def total(index: int, status: str = "loaded") -> int:
         return int(sum(r[index] or 0 for r in rows if r[3] == status))
@@ -279,8 +270,8 @@ def steward_view(context: dg.AssetExecutionContext, ward: WardResource):
     with connect_reader(ward.settings) as con:
         delivery_rows = read_deliveries(con)
         scorecard = scorecard_metadata(con)
-    deliveries = deliveries_metadata(delivery_rows)
     every_delivery = delivery_records(delivery_rows)
+    deliveries = deliveries_metadata(delivery_rows, every_delivery)
     # Each delivery as a partition of steward/delivery (assets/delivery_partitions.py), reported
     # when new or when its line changed since the deliveries table this view published last.
     reported = report_deliveries(context, every_delivery, _previous_lines(context.instance))

@@ -325,6 +325,25 @@ def landing_source_metadata(settings, source: str, files_this_run) -> dict[str, 
 
 # The ledger's statuses: every source reports each, 0 included, so that each plots as a line.
 LEDGER_STATUSES = ("loaded", "rejected", "duplicate", "held", "superseded", "withdrawn")
+LEDGER_STATUS_VI = {
+    "loaded": "đã nạp",
+    "rejected": "bị từ chối",
+    "duplicate": "trùng",
+    "held": "tạm giữ",
+    "superseded": "đã được thay",
+    "withdrawn": "đã rút",
+}
+
+
+def status_line(status: str) -> str:
+    """A delivery's status as the steward reads it: `bị từ chối / rejected`."""
+    return f"{LEDGER_STATUS_VI.get(status, status)} / {status}"
+
+
+def status_of(line: str) -> str:
+    """The ledger's status back from a status_line (as stored in an earlier table)."""
+    return line.rsplit(" / ", 1)[-1]
+
 
 REJECTED_COLUMNS = (
     ("file", "string"),

@@ -157,3 +157,12 @@ def test_the_quality_report_says_quarantine_is_the_design_and_needs_nothing_outs
     text = html.split("</style>")[1]
     assert "Failed" not in text and not re.search(r"\d\s*%", text)  # counts of rows, not a failure rate
     assert "http" not in html and "<script" not in html  # nothing to fetch: it reads offline
+
+
+def test_every_ledger_status_reads_in_vietnamese_and_back():
+    from orchestration.steward import LEDGER_STATUS_VI, LEDGER_STATUSES, status_line, status_of
+
+    assert set(LEDGER_STATUS_VI) == set(LEDGER_STATUSES)
+    for status in LEDGER_STATUSES:
+        assert status_line(status).startswith(LEDGER_STATUS_VI[status])
+        assert status_of(status_line(status)) == status
