@@ -27,7 +27,7 @@ import duckdb
 
 from bench.memory import MemorySampler
 from bench.run import RESULTS, StepTimer, new_data_root, run_job, use_data_root
-from ward.long_lived import before_exit
+from ward.long_lived import freeze_long_lived
 from ward.settings import Settings
 from ward.sources import SOURCES
 
@@ -58,7 +58,7 @@ def _run_here(settings: Settings, full_refresh: bool) -> dict:
     with MemorySampler() as sampler:
         timer = StepTimer(sampler)
         success, seconds = run_job(settings, timer, full_refresh=full_refresh)
-    before_exit()  # as `ward run` does: the process ends after this run
+    freeze_long_lived()  # as `ward run` does: the process ends after this run
     return {
         "seconds": round(seconds, 2),
         "success": success,

@@ -32,11 +32,7 @@ def created_for_good() -> Iterator[None]:
 
 
 def freeze_long_lived() -> None:
-    """Everything that exists now lives as long as the process (a code location once loaded)."""
-    gc.freeze()
-
-
-def before_exit() -> None:
-    """The process is about to end: spare the interpreter's final collections the walk over every
-    object (the operating system takes the memory back whole)."""
+    """Everything that exists now lives as long as the process: a code location once loaded, or a
+    run process about to end (the interpreter's final collections then walk none of it; the
+    operating system takes the memory back whole)."""
     gc.freeze()

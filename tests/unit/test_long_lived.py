@@ -5,7 +5,7 @@ import gc
 import pytest
 from typer.testing import CliRunner
 
-from ward.long_lived import before_exit, created_for_good
+from ward.long_lived import created_for_good, freeze_long_lived
 
 
 @pytest.fixture(autouse=True)
@@ -73,8 +73,8 @@ def test_ward_run_freezes_what_is_left_before_the_process_ends(monkeypatch):
     assert gc.get_freeze_count() > 0
 
 
-def test_before_exit_freezes_every_object():
-    before_exit()
+def test_freezing_before_the_end_freezes_every_object():
+    freeze_long_lived()
     assert gc.get_freeze_count() > 0
 
 

@@ -71,12 +71,12 @@ def run(
 ) -> None:
     """Run the whole pipeline once, in-process; exit 1 when a blocking check fails, 3 when another
     run is in progress."""
-    from ward.long_lived import before_exit, created_for_good
+    from ward.long_lived import created_for_good, freeze_long_lived
 
     with created_for_good():
         from ward.cli.run import run_pipeline
     code = run_pipeline(Settings.from_env(), console, full_refresh=full_refresh, wait=wait)
-    before_exit()
+    freeze_long_lived()  # the process ends now: its last collections need not walk everything
     raise typer.Exit(code)
 
 
