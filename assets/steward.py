@@ -91,16 +91,16 @@ def delivery_records(rows: list[tuple]) -> list[dict[str, Any]]:
     return records
 
 
-def deliveries_metadata(rows: list[tuple], records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The steward/deliveries metadata from read_deliveries' rows (and their delivery_records)."""
-    records = [dg.TableRecord(record) for record in (records or delivery_records(rows))]
+def deliveries_metadata(rows: list[tuple], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The steward/deliveries metadata from read_deliveries' rows and their delivery_records."""
+    table = [dg.TableRecord(record) for record in records]
 
     def total(index: int, status: str = "loaded") -> int:
         return int(sum(r[index] or 0 for r in rows if r[3] == status))
 
     return {
         "deliveries": dg.MetadataValue.table(
-            records[:MAX_DELIVERY_ROWS], schema=dg.TableSchema(columns=DELIVERY_COLUMNS)
+            table[:MAX_DELIVERY_ROWS], schema=dg.TableSchema(columns=DELIVERY_COLUMNS)
         ),
         "files_loaded": sum(r[3] == "loaded" for r in rows),
         "files_rejected": sum(r[3] == "rejected" for r in rows),

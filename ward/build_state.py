@@ -99,7 +99,7 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection, sources: tuple[str, ...]) 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     """Create pipeline_state.processed, dropping the records it replaces the first time."""
-    if table_exists(con, "pipeline_state.processed"):
+    if table_exists(con, TABLE):
         return
     for table in _FORMER_TABLES:  # one at a time: DuckDB drops one object per statement
         con.execute(f"drop table if exists {table}")
@@ -142,9 +142,14 @@ def quality_item_sql(source: str, file_sha256: str, staged_at: str) -> str:
     """The SQL expression of the quality step's item for a staged file, from three SQL expressions:
     '<source>/<file_sha256>@<staged_at>', a missing sha256 or staged_at written as ''."""
     return (
-        f"{source} || '/' || coalesce({file_sha256}, '') || '@' "
+        f"{quality_file_prefix_sql(source, file_sha256)} "
         f"|| coalesce(cast(cast({staged_at} as timestamp) as varchar), '')"
     )
+
+
+def quality_file_prefix_sql(source: str, file_sha256: str) -> str:
+    """The start of quality_item_sql that every staging of one file shares: '<source>/<file_sha256>@'."""
+    return f"{source} || '/' || coalesce({file_sha256}, '') || '@'"
 
 
 def stored_fingerprint(con: duckdb.DuckDBPyConnection, consumer: str) -> str | None:

@@ -58,7 +58,8 @@ def warehouse():
 
 
 def test_each_delivery_shows_its_status_reason_and_rows_rejected_first(warehouse):
-    metadata = deliveries_metadata(read_deliveries(warehouse))
+    delivered = read_deliveries(warehouse)
+    metadata = deliveries_metadata(delivered, delivery_records(delivered))
     rows = [r.data for r in metadata["deliveries"].value.records]
     assert rows[0]["file"] == "citizens/b.xlsx" and rows[0]["status"] == "bị từ chối / rejected"
     assert (rows[0]["reason_vi"], rows[0]["reason_en"]) == ("Tệp hỏng", "File damaged")

@@ -25,7 +25,14 @@ from pathlib import Path
 
 import duckdb
 
-from ward.build_state import TABLE, ensure_table, forget_processed, quality_item_sql, staged_files_sql
+from ward.build_state import (
+    TABLE,
+    ensure_table,
+    forget_processed,
+    quality_file_prefix_sql,
+    quality_item_sql,
+    staged_files_sql,
+)
 from ward.quality.rules import PLACEHOLDER, STAGED_MODELS, Rule, load_rules
 from ward.settings import REFERENCE_DIR
 from ward.sources import SOURCES
@@ -260,7 +267,7 @@ def mark_evaluated(con: duckdb.DuckDBPyConnection) -> int:
     # A file staged again: its item of the earlier staging goes (same source and sha256, any staged_at).
     con.execute(
         f"delete from {TABLE} as done using quality.pending_files as p where done.step = ? "
-        "and starts_with(done.item, p.source || '/' || coalesce(p.file_sha256, '') || '@')",
+        f"and starts_with(done.item, {quality_file_prefix_sql('p.source', 'p.file_sha256')})",
         [STEP],
     )
     item = quality_item_sql("source", "file_sha256", "staged_at")
