@@ -131,6 +131,7 @@ def test_a_mart_built_from_the_same_inputs_is_linked_not_rewritten(build_db, tmp
 def test_publish_warehouse_swaps_in_a_readable_copy(build_db, tmp_path):
     target = tmp_path / "warehouse" / "ward.duckdb"
     publish_warehouse(build_db, target)
+    first = target.stat().st_ino
     reader = duckdb.connect(str(target), read_only=True)  # an analyst holding the old file
     with duckdb.connect(str(build_db)) as con:
         con.execute("insert into marts.dim_citizen select * from marts.dim_citizen")
@@ -139,8 +140,16 @@ def test_publish_warehouse_swaps_in_a_readable_copy(build_db, tmp_path):
     reader.close()
     with duckdb.connect(str(target), read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_citizen").fetchall()[0][0] == 4
-    # The replaced copies are freed in the background, never left to pile up.
+    # The replaced copies are freed in the background, never left to pile up; the last one replaced
+    # is kept as the spare the next copy is written into (ward.publish.block_copy).
     deadline = time.monotonic() + 10
     while list(target.parent.glob(".ward.duckdb.replaced-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert sorted(p.name for p in target.parent.iterdir()) == ["ward.duckdb"]
+    spare = target.parent / ".ward.duckdb.spare"
+    assert sorted(p.name for p in target.parent.iterdir()) == [spare.name, "ward.duckdb"]
+    assert spare.stat().st_ino == first
+    with duckdb.connect(str(build_db)) as con:
+        con.execute("delete from marts.dim_citizen where rowid = 0")
+    publish_warehouse(build_db, target)  # the reader has gone: its file is brought up to date
+    assert target.stat().st_ino == first
+    assert target.read_bytes() == build_db.read_bytes()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ward.ingest.permissions import make_private, pass_through_dir, private_dir
+from ward.publish.block_copy import CAN_CLAIM, claim_unread, refresh
 
 
 def replace_file(source: Path, target: Path, group: str | None = None) -> None:
@@ -18,21 +19,58 @@ def replace_file(source: Path, target: Path, group: str | None = None) -> None:
     The copy holds personal data (the warehouse): 0600 in a 0700 folder, or 0640 / 0750 owned by
     the readers `group` (ward/ingest/permissions.py), set before it takes the target's name.
 
-    The replaced file is not freed in the rename: freeing a 2.7 GB file (1M residents) takes the
-    file system about a second, which the run need not wait for. It is kept under another name
-    and removed by a background process (a reader that has it open keeps reading it either way).
+    The replaced file is not freed in the rename: it becomes the next copy's spare (stage_file),
+    and older ones are removed by a background process (freeing a 2.7 GB file takes the file system
+    about a second, which the run need not wait for; a reader that has it open keeps reading it).
     """
-    commit_file(stage_file(source, target, group), target)
-    forget_replaced(target)
+    forget_replaced(target, commit_file(stage_file(source, target, group), target))
+
+
+def spare_path(target: Path) -> Path:
+    """An earlier copy of `target`, no longer published, that the next copy may be written into."""
+    return target.with_name(f".{target.name}.spare")
 
 
 def stage_file(source: Path, target: Path, group: str | None = None) -> Path:
-    """The first half of replace_file: a private copy beside `target`, not yet in its place."""
+    """The first half of replace_file: a private copy beside `target`, not yet in its place.
+
+    When no reader has the spare open, the copy is the spare brought up to date, which writes only
+    the blocks that changed since it was published (ward.publish.block_copy); otherwise a new copy.
+    """
     private_dir(target.parent, group)
     tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, tmp)
+    spare = spare_path(target)
+    claimed = claim_unread(spare)
+    if claimed is None:
+        spare.unlink(missing_ok=True)  # a reader keeps the file it has open; the name goes
+        _private_copy(source, tmp)
+    else:
+        try:
+            os.replace(spare, tmp)
+            refresh(claimed, source)
+        finally:
+            os.close(claimed)
     make_private(tmp, group)
     return tmp
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    """A copy that is owner-only from its creation (the caller widens it to the readers group),
+    made by the kernel (sendfile), as shutil.copyfile would."""
+    src = os.open(source, os.O_RDONLY)
+    try:
+        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            size, offset = os.fstat(src).st_size, 0
+            while offset < size:
+                sent = os.sendfile(dst, src, offset, size - offset)
+                if sent == 0:
+                    break
+                offset += sent
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
 
 
 def commit_file(staged: Path, target: Path) -> Path | None:
@@ -46,8 +84,17 @@ def commit_file(staged: Path, target: Path) -> Path | None:
     return replaced
 
 
-def forget_replaced(target: Path) -> None:
-    """Free the files replaced so far, in the background."""
+def forget_replaced(target: Path, latest: Path | None) -> None:
+    """Keep `latest` (the file this publication replaced) as the next copy's spare; free the files
+    replaced before, in the background. The first publication replaced none: its spare is a copy of
+    what it published, so that the second writes only what changed too."""
+    if CAN_CLAIM:
+        if latest is not None:
+            os.replace(latest, spare_path(target))
+        elif not spare_path(target).exists():
+            tmp = target.with_name(f".{target.name}.spare.tmp")
+            _private_copy(target, tmp)
+            os.replace(tmp, spare_path(target))
     _remove_in_background(sorted(target.parent.glob(f".{target.name}.replaced-*")))
 
 

@@ -79,5 +79,5 @@ def publish_together(
             f"Publishing the exports failed ({type(error).__name__}: {error}); the warehouse was put "
             "back: both still show the previous run."
         ) from error
-    forget_replaced(warehouse)
+    forget_replaced(warehouse, replaced)
     return Published(warehouse=warehouse, exports=report)
