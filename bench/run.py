@@ -65,7 +65,7 @@ def use_data_root(settings: Settings) -> None:
 def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False) -> tuple[bool, float]:
     """The pipeline in this process as `ward run` runs it (the selection planned from what is new),
     each step timed by `timer`: (success, seconds)."""
-    from ward.long_lived import created_for_good
+    from ward.long_lived import collect_in_larger_batches, created_for_good
 
     with created_for_good():
         import dagster as dg
@@ -84,6 +84,7 @@ def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False)
     with created_for_good():  # as `ward run` does (ward.long_lived)
         defs = build_definitions(settings, loggers={"bench": bench_logger})
         job = defs.resolve_job_def("ward_pipeline")
+    collect_in_larger_batches()
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         assets_defs = defs.get_repository_def().assets_defs_by_key.values()

@@ -25,7 +25,7 @@ from orchestration.resources import (
 from orchestration.schedules import nightly_rebuild
 from orchestration.sensors import landing_sensor
 from orchestration.steward import external_specs, with_vietnamese
-from ward.long_lived import freeze_long_lived
+from ward.long_lived import collect_in_larger_batches, freeze_long_lived
 from ward.settings import Settings
 
 
@@ -62,5 +62,7 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
 
 defs = build_definitions(Settings.from_env())
 # What the code location's process (the UI's code server, a run's worker) imported and built lives as
-# long as the process: out of the collector's walks from now on (ward.long_lived).
+# long as the process: out of the collector's walks from now on, and what its runs make collected in
+# larger batches (ward.long_lived).
 freeze_long_lived()
+collect_in_larger_batches()

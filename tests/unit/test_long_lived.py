@@ -5,16 +5,17 @@ import gc
 import pytest
 from typer.testing import CliRunner
 
-from ward.long_lived import created_for_good, freeze_long_lived
+from ward.long_lived import RUN_THRESHOLDS, collect_in_larger_batches, created_for_good, freeze_long_lived
 
 
 @pytest.fixture(autouse=True)
 def _thawed():
     """Each test starts and ends with nothing frozen, and the collector in the state it found."""
-    enabled = gc.isenabled()
+    enabled, thresholds = gc.isenabled(), gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
     gc.enable() if enabled else gc.disable()
 
 
@@ -78,14 +79,26 @@ def test_freezing_before_the_end_freezes_every_object():
     assert gc.get_freeze_count() > 0
 
 
+def test_a_run_collects_its_garbage_in_larger_batches():
+    gc.set_threshold(700, 10, 10)  # Python's defaults
+    garbage = lambda: [[i] for i in range(20_000)]  # noqa: E731
+    by_default = _collections_during(garbage)
+    collect_in_larger_batches()
+    assert gc.get_threshold() == RUN_THRESHOLDS
+    assert _collections_during(garbage) < by_default / 5
+
+
 def test_the_code_location_freezes_what_it_built(tmp_path):
     """The UI's code server and the runs it starts load orchestration.definitions in a process of
-    their own: after loading, the definitions are out of the collector's walks."""
+    their own: after loading, the definitions are out of the collector's walks, and the runs'
+    garbage is collected in larger batches."""
     import os
     import subprocess
     import sys
 
-    code = "import gc, orchestration.definitions; print(gc.get_freeze_count())"
+    code = "import gc, orchestration.definitions; print(gc.get_freeze_count(), gc.get_threshold()[0])"
     env = {**os.environ, "WARD_DATA_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert int(out.stdout.strip()) > 100_000
+    frozen, young = map(int, out.stdout.split())
+    assert frozen > 100_000
+    assert young == RUN_THRESHOLDS[0]

@@ -20,7 +20,7 @@ from ward.cli.deliveries import print_held
 from ward.cli.instance import use_ward_instance
 from ward.cli.progress import progress_logger
 from ward.cli.summary import headline_figures, print_summary
-from ward.long_lived import created_for_good
+from ward.long_lived import collect_in_larger_batches, created_for_good
 from ward.settings import ENV_SHARED_KEY, Settings
 
 
@@ -73,6 +73,7 @@ def _run(settings: Settings, console: Console, *, full_refresh: bool, recovered:
         logger_def, progress = progress_logger(progress_console)
         defs = build_definitions(settings, loggers={"progress": logger_def})
         job = defs.resolve_job_def("ward_pipeline")
+    collect_in_larger_batches()  # the run's own garbage (ward.long_lived)
     with DagsterInstance.get() as instance:
         # What this run builds, decided before it starts: the assets of new files and what they feed.
         assets_defs = defs.get_repository_def().assets_defs_by_key.values()
