@@ -21,7 +21,7 @@ from pydantic import PrivateAttr
 
 from ward.build_guard import held_here, run_lock
 from ward.private_apis import DbtSubprocessesSkipped
-from ward.quality.gx_validation import GxWorker
+from ward.quality.gx_validation import GxWorker, take_worker
 from ward.settings import DBT_PROJECT_DIR, SECRET_FIELDS, Settings
 
 
@@ -91,7 +91,8 @@ class GxResource(dg.ConfigurableResource):
 
     It starts when Dagster sets the resource up: the steps of a run share one process (`ward run`,
     and the UI's runs: in_process_executor), so that is the start of the run, and GX's imports
-    (≈ 2 s) overlap the ingest and dbt staging instead of being waited for.
+    (≈ 2 s) overlap the ingest and dbt staging instead of being waited for. `ward run` starts it
+    earlier still, with its process (ward.warm_workers).
     """
 
     ward: WardResource
@@ -110,7 +111,8 @@ class GxResource(dg.ConfigurableResource):
 
     def _start(self) -> GxWorker:
         settings = self.ward.settings
-        self._worker = GxWorker(settings.build_db_path, settings.quality_dir)
+        # the one `ward run` started with its process (ward.warm_workers), else a new one
+        self._worker = take_worker(settings.build_db_path, settings.quality_dir)
         return self._worker
 
 

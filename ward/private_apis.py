@@ -18,9 +18,11 @@ or when a name used here is gone or changed shape, and says which patch to re-ch
    (ward/cli/instance.py). Without it: Dagster's own SqliteEventLogStorage (`sqlite` storage).
 2. dbt in this process (dagster-dbt 0.29.27, dbt-core 1.11.16, dbt-duckdb 1.11.1):
    `dbt_in_this_process` swaps the `subprocess` module that
-   `dagster_dbt.core.dbt_cli_invocation` starts dbt with for `InProcessDbt` (dbt's public dbtRunner
-   in a thread, writing the JSON log lines a dbt process would). A dbt process costs ≈ 2 s before
-   any work (interpreter, imports, adapter), twice in every run; a second in-process invocation
+   `dagster_dbt.core.dbt_cli_invocation` starts dbt with for `_dbt_process`: the next invocation of
+   the run's warm dbt worker (ward.dbt_worker, started by `ward run` with its process), else
+   `InProcessDbt` (dbt's public dbtRunner in a thread). Both write the JSON log lines a dbt process
+   would. A new dbt process costs ≈ 2 s before any work (interpreter, imports, adapter), twice in
+   every run; the worker has paid it while the run started, and a second in-process invocation
    reuses the first's imports (≈ 0.3 s). Without it: dagster-dbt's dbt subprocess.
 3. No `dbt --version`, no adapter (dagster-dbt 0.29.27): `DbtSubprocessesSkipped` overrides
    DbtCliResource's `_cli_version` (a `dbt --version` subprocess in each step that calls dbt, ≈ 1.3 s
@@ -116,7 +118,7 @@ PATCHES = (
         ),
     ),
     Patch(
-        name="dbt in this process (dbt_in_this_process, InProcessDbt, release_duckdb)",
+        name="dbt in the run's worker or this process (dbt_in_this_process, InProcessDbt, run_dbt)",
         verified={"dagster-dbt": "0.29.27", "dbt-core": "1.11.16", "dbt-duckdb": "1.11.1"},
         uses=(
             PrivateUse(f"{_DBT_INVOCATION}:subprocess"),
@@ -346,37 +348,15 @@ class InProcessDbt:
         for name in _DBT_PATH_VARIABLES:
             if name in overrides and cwd is not None:
                 overrides[name] = os.path.join(cwd, overrides[name])
-        # dbt's console log would repeat every line dagster-dbt already prints; its debug log file
-        # (DBT_LOG_PATH, the invocation's folder) stays, which "none" alone would switch off too.
-        overrides["DBT_LOG_LEVEL"] = "none"
-        overrides.setdefault("DBT_LOG_LEVEL_FILE", "debug")
+        overrides.update(_log_levels(env))
         self._thread = threading.Thread(
             target=self._invoke, args=(self.args[1:], overrides, write_fd), name="dbt", daemon=True
         )
         self._thread.start()
 
     def _invoke(self, dbt_args: list[str], overrides: dict[str, str], write_fd: int) -> None:
-        from dbt.cli.main import dbtRunner
-        from dbt_common.events.functions import msg_to_dict
-
-        with os.fdopen(write_fd, "wb") as out:
-
-            def forward(msg) -> None:
-                if msg.info.level != "debug":  # what the subprocess prints at its default log level
-                    out.write(json.dumps(msg_to_dict(msg), default=str).encode() + b"\n")
-                    out.flush()
-
-            try:
-                with _environment(overrides):
-                    result = dbtRunner(callbacks=[forward]).invoke(dbt_args)
-                self.returncode = 0 if result.success else (1 if result.exception is None else _LOST)
-                if result.exception is not None:
-                    out.write(_error_line(f"dbt failed: {result.exception}"))
-            except BaseException as error:  # reported as a failed dbt run, never lost
-                self.returncode = _LOST
-                out.write(_error_line(f"dbt crashed: {type(error).__name__}: {error}"))
-            finally:
-                release_duckdb()
+        with os.fdopen(write_fd, "wb") as out, _environment(overrides):
+            self.returncode = run_dbt(dbt_args, out)
 
     def wait(self, timeout: float | None = None) -> int:
         self._thread.join(timeout)
@@ -387,6 +367,46 @@ class InProcessDbt:
 
     def send_signal(self, _signal: int) -> None:
         """dbt in a thread cannot be interrupted; the step waits for it (dagster-dbt then gives up)."""
+
+
+def _log_levels(env: Mapping[str, str]) -> dict[str, str]:
+    """dbt's console log would repeat every line dagster-dbt already prints; its debug log file
+    (DBT_LOG_PATH, the invocation's folder) stays, which "none" alone would switch off too."""
+    return {"DBT_LOG_LEVEL": "none", "DBT_LOG_LEVEL_FILE": env.get("DBT_LOG_LEVEL_FILE", "debug")}
+
+
+def _dbt_process(args: Sequence[str], *, env: Mapping[str, str], cwd=None, **kwargs: object):
+    """What dagster-dbt starts as its dbt subprocess: the next invocation of the run's warm dbt
+    worker (ward.dbt_worker), else dbt in a thread of this process."""
+    from ward import dbt_worker
+
+    worker = dbt_worker.current()
+    invocation = worker and worker.invoke(args, {**env, **_log_levels(env)}, cwd)
+    return invocation or InProcessDbt(args, env=env, cwd=cwd, **kwargs)
+
+
+def run_dbt(dbt_args: Sequence[str], out) -> int:
+    """One dbt invocation with dbtRunner in this process: dbt's JSON log lines at its default level
+    written to `out` (as a dbt process prints them), then its exit code. Never raises: a crash is a
+    failed invocation with its reason as an error line. The build database is let go of after."""
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import msg_to_dict
+
+    def forward(msg) -> None:
+        if msg.info.level != "debug":  # what the subprocess prints at its default log level
+            out.write(json.dumps(msg_to_dict(msg), default=str).encode() + b"\n")
+            out.flush()
+
+    try:
+        result = dbtRunner(callbacks=[forward]).invoke(list(dbt_args))
+        if result.exception is not None:
+            out.write(_error_line(f"dbt failed: {result.exception}"))
+        return 0 if result.success else (1 if result.exception is None else _LOST)
+    except BaseException as error:  # reported as a failed dbt run, never lost
+        out.write(_error_line(f"dbt crashed: {type(error).__name__}: {error}"))
+        return _LOST
+    finally:
+        release_duckdb()
 
 
 def release_duckdb() -> None:
@@ -433,7 +453,7 @@ def dbt_in_this_process() -> Iterator[None]:
 
     module = dbt_cli_invocation.subprocess
     dbt_cli_invocation.subprocess = types.SimpleNamespace(
-        Popen=InProcessDbt, PIPE=subprocess.PIPE, STDOUT=subprocess.STDOUT
+        Popen=_dbt_process, PIPE=subprocess.PIPE, STDOUT=subprocess.STDOUT
     )
     try:
         yield

@@ -72,11 +72,15 @@ def run(
     """Run the whole pipeline once, in-process; exit 1 when a blocking check fails, 3 when another
     run is in progress."""
     from ward.long_lived import created_for_good, freeze_long_lived
+    from ward.warm_workers import warm_workers
 
-    with created_for_good():
-        from ward.cli.run import run_pipeline
-    code = run_pipeline(Settings.from_env(), console, full_refresh=full_refresh, wait=wait)
-    freeze_long_lived()  # the process ends now: its last collections need not walk everything
+    settings = Settings.from_env()
+    # First: dbt and GX warm up on the other core while this process imports Dagster.
+    with warm_workers(settings):
+        with created_for_good():
+            from ward.cli.run import run_pipeline
+        code = run_pipeline(settings, console, full_refresh=full_refresh, wait=wait)
+        freeze_long_lived()  # the process ends now: its last collections need not walk everything
     raise typer.Exit(code)
 
 

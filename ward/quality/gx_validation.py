@@ -14,12 +14,14 @@ can fail silently).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -68,6 +70,7 @@ class GxWorker:
     """
 
     def __init__(self, build_db: Path, context_dir: Path) -> None:
+        self.serves = (build_db, context_dir)
         self._context_dir = context_dir
         self._tmp = tempfile.TemporaryDirectory()
         self._process = subprocess.Popen(
@@ -104,6 +107,34 @@ class GxWorker:
             self._process.kill()
             self._process.communicate()
         self._tmp.cleanup()
+
+
+_started_with_the_process: GxWorker | None = None
+
+
+@contextlib.contextmanager
+def gx_worker_for_this_run(build_db: Path, context_dir: Path) -> Iterator[None]:
+    """A worker started with a one-run process (`ward run`, ward.warm_workers), before it imports
+    Dagster: the quality step takes it (take_worker) instead of starting one at the run's start."""
+    global _started_with_the_process
+    worker = GxWorker(build_db, context_dir)
+    _started_with_the_process = worker
+    try:
+        yield
+    finally:
+        _started_with_the_process = None
+        worker.close()
+
+
+def take_worker(build_db: Path, context_dir: Path) -> GxWorker:
+    """The worker this process started for its run, if it serves these paths; else a new one."""
+    global _started_with_the_process
+    worker, _started_with_the_process = _started_with_the_process, None
+    if worker is not None and worker.serves == (build_db, context_dir):
+        return worker
+    if worker is not None:
+        worker.close()
+    return GxWorker(build_db, context_dir)
 
 
 def run_gx(build_db: Path, context_dir: Path, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], str]:
@@ -190,6 +221,8 @@ def _validate(gx, context, source, rules: tuple[Rule, ...]) -> tuple[dict[str, G
 
 
 if __name__ == "__main__":
+    # Started early and needed last: the run's own process and dbt's get the processors first.
+    os.nice(10)
     build_db, context_dir = (Path(a) for a in sys.argv[1:3])
     # GX imported and its context read while the parent runs the SQL rules
     context = _open_context(context_dir)
