@@ -8,62 +8,63 @@ In one process, on one generated ward (figures to bench/results/incremental-<peo
    does): the baseline the daily run is compared with (ratio = daily / full rebuild);
 4. monthly snapshot: a new citizens snapshot, the latest one with 1% of the people changed (phone),
    then an incremental run, compared with the same full rebuild.
-Each run is a fresh process (see _run). Run by hand; never in tests. Machines are noisy: compare the
-ratios, not the seconds.
+Each run is `ward run` in a process of its own (see _run). Run by hand; never in tests. Machines are
+noisy: compare the ratios, not the seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
-import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 
 import duckdb
 
-from bench.memory import MemorySampler
-from bench.run import RESULTS, StepTimer, new_data_root, run_job, use_data_root
-from ward.long_lived import freeze_long_lived
-from ward.settings import Settings
+from bench.memory import run_sampled, ward_command
+from bench.run import BENCH_KEY, RESULTS, new_data_root
+from ward.cli.instance import use_ward_instance
+from ward.settings import ENV_DATA_DIR, ENV_SHARED_KEY, Settings
 from ward.sources import SOURCES
 
-MiB = 1024 * 1024
 SHARE = 0.01
 
 
 def _run(settings: Settings, full_refresh: bool = False) -> dict:
-    """One pipeline run in a fresh process, as `ward run` or a run launched by the sensor: no
-    import, dbt parse or cache is shared with the run before it.
+    """One `ward run` (`--full-refresh` for the baseline) as its own process, as a steward, the
+    city runner or cron starts it: no import, dbt parse or cache is shared with the run before it,
+    and nothing of the bench runs inside it.
 
-    `seconds` is the run as Dagster times it (job start to end); `process_seconds` adds the start
-    of the process (imports, loading the definitions), which every run pays the same.
+    `process_seconds` is that process from start to exit (imports, definitions, the run, the
+    summary); `seconds` the run as Dagster recorded it (run start to end), and `steps` each step's
+    time from the same record; `peak_rss_mib` the process tree's (its dbt and GX workers included).
 
     Each run starts once what earlier steps wrote is on disk (`os.sync()`, untimed), so that no run
     is timed while the gigabytes of the run before it are still being written back.
     """
     os.sync()  # the previous run's gigabytes reach the disk first: runs are hours apart in a ward
-    started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
-        result = child.submit(_run_here, settings, full_refresh).result()
-    result["process_seconds"] = round(time.perf_counter() - started, 2)
-    return result
+    env = {**os.environ, ENV_DATA_DIR: str(settings.data_dir), ENV_SHARED_KEY: BENCH_KEY}
+    args = ("run", "--full-refresh") if full_refresh else ("run",)
+    log = settings.data_dir / f"bench-{'full' if full_refresh else 'run'}.log"
+    sampled = run_sampled(ward_command(*args), env, log, interval=0.05)
+    return {**_recorded_run(settings), "process_seconds": sampled["seconds"],
+            "exit_code": sampled["exit_code"], "peak_rss_mib": sampled["peak_rss_mib"]}  # fmt: skip
 
 
-def _run_here(settings: Settings, full_refresh: bool) -> dict:
-    use_data_root(settings)
-    with MemorySampler() as sampler:
-        timer = StepTimer(sampler)
-        success, seconds = run_job(settings, timer, full_refresh=full_refresh)
-    freeze_long_lived()  # as `ward run` does: the process ends after this run
+def _recorded_run(settings: Settings) -> dict:
+    """The latest run of the data root, from Dagster's own record of it."""
+    import dagster as dg
+
+    use_ward_instance(settings)
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_stats(run.run_id)
+        steps = instance.get_run_step_stats(run.run_id)
     return {
-        "seconds": round(seconds, 2),
-        "success": success,
-        "peak_rss_mib": round(max(sampler.peaks.values(), default=0) / MiB),
-        "steps": {step: round(s, 2) for step, s in timer.seconds.items()},
+        "seconds": round(stats.end_time - stats.start_time, 2),
+        "success": run.status == dg.DagsterRunStatus.SUCCESS,
+        "steps": {s.step_key: round(s.end_time - s.start_time, 2) for s in steps if s.end_time},
     }
 
 

@@ -75,7 +75,7 @@ def run_sampled(
             peak = max(peak, tree_rss(root))
             time.sleep(interval)
     return {
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": round(time.perf_counter() - started, 2),
         "peak_rss_mib": round(peak / 1024**2),
         "exit_code": child.returncode,
     }
