@@ -7,7 +7,7 @@ on the machine's other core, while the run imports Dagster, loads its definition
 run's dbt invocations then go to it (ward.private_apis: the subprocess dagster-dbt starts is this
 worker's next invocation, or dbt in a thread when there is no idle worker). dbt's own Python work
 then also runs beside Dagster's event handling instead of taking turns with it under one
-interpreter lock. Measured: docs/architecture.md, "dbt in a warm worker".
+interpreter lock. Measured: docs/architecture.md, "Incremental runs" (fixed costs).
 
 One invocation at a time, as a dbt subprocess would run it: the environment and the working folder
 of the request, dbt's JSON log lines back as the process's output, its exit code. The worker holds
@@ -51,11 +51,13 @@ class WorkerDbt:
         self._done = threading.Event()
 
     def _line(self, line: bytes) -> None:
-        os.write(self._write_fd, line)
+        with contextlib.suppress(OSError):  # the reader stopped reading (its step failed): dropped
+            os.write(self._write_fd, line)
 
     def _end(self, returncode: int) -> None:
         self.returncode = returncode
-        os.close(self._write_fd)
+        with contextlib.suppress(OSError):
+            os.close(self._write_fd)
         self._done.set()
 
     def wait(self, timeout: float | None = None) -> int:

@@ -109,7 +109,7 @@ def _stage(con, raw_dir, source: str, rows: list[dict]) -> None:
         }
     )  # fmt: skip
     (raw_dir / source).mkdir(parents=True, exist_ok=True)
-    raw.write_parquet(raw_dir / source / "a.parquet")
+    raw.write_parquet(raw_dir / source / "h1.parquet")  # the raw lake names a file by its checksum
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ the one outcome a steward cannot see), and the other rules still run.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -124,16 +124,19 @@ def _issue_select(rule: Rule, relation: str, columns: set[str], where: str) -> s
 
 def _duplicate_rows_relation(rule: Rule, raw_dir: Path, staged: str, pending: list[str]) -> str:
     """Staged rows joined with the first row of the same file whose delivered cells are identical."""
+    # The raw lake names each file by its checksum: only the pending files are read (one no longer
+    # in the lake has no rows to compare, as a glob over the lake would find none).
+    paths = [raw_dir / rule.source / f"{sha}.parquet" for sha in pending]
+    paths = [p for p in paths if p.exists()]
+    if not paths:
+        return f"(select *, null::integer as first_row_number from {staged} where false)"
     cells = ", ".join(f"coalesce({c}, chr(0))" for c in SOURCES[rule.source].column_names)
-    glob = _sql_literal(str(raw_dir / rule.source / "*.parquet"))
-    # One checksum per raw file: the parquet statistics skip every file not pending.
-    shas = ", ".join(_sql_literal(sha) for sha in pending) or "null"
+    files = ", ".join(_sql_literal(str(p)) for p in paths)
     return f"""(
         with delivered as (
             select _file_sha256 as file_sha256, _row_number as row_number,
                    md5(concat_ws(chr(31), {cells})) as row_hash
-            from read_parquet({glob}, union_by_name = true)
-            where _file_sha256 in ({shas})
+            from read_parquet([{files}], union_by_name = true)
         ), ranked as (
             select file_sha256, row_number,
                    min(row_number) over (partition by file_sha256, row_hash) as first_row_number
@@ -185,11 +188,13 @@ def evaluate_rules(
         f"from read_csv({groups_csv}, header = true, all_varchar = true)"
     )
     pending = _find_pending_files(con, fingerprint)
-    new_rows = {source: _new_rows(con, source, relation) for source, relation in STAGED_MODELS.items()}
-    results = [
-        _evaluate_one(con, rule, raw_dir, pending.get(rule.source, []), new_rows[rule.source])
-        for rule in rules
-    ]
+    staged = {
+        source: _StagedRows.of(con, source, relation, pending.get(source, []))
+        for source, relation in STAGED_MODELS.items()
+    }
+    results = _with_totals(
+        con, [_evaluate_one(con, r, raw_dir, pending.get(r.source, []), staged[r.source]) for r in rules]
+    )
     con.executemany(
         "insert into quality.rule_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, null)",
         [
@@ -241,11 +246,36 @@ def _find_pending_files(con: duckdb.DuckDBPyConnection, fingerprint: str) -> dic
     return pending
 
 
-def _new_rows(con: duckdb.DuckDBPyConnection, source: str, staged: str) -> str:
+@dataclass(frozen=True)
+class _StagedRows:
+    """A source's staged table as every rule of the source sees it, looked up once per run."""
+
+    relation: str  # the staged model
+    columns: set[str]  # empty: the table does not exist
+    new_rows: str  # the relation of the rows to evaluate (see _new_rows)
+    rows: int | None  # all staged rows
+    rows_now: int | None  # the rows evaluated now
+
+    @classmethod
+    def of(
+        cls, con: duckdb.DuckDBPyConnection, source: str, relation: str, pending: list[str]
+    ) -> _StagedRows:
+        columns = _staged_columns(con, relation)
+        if not columns:
+            return cls(relation, columns, relation, None, None)
+        new_rows = _new_rows(con, source, relation, pending)
+        count = lambda relation: con.execute(f"select count(*) from {relation}").fetchall()[0][0]  # noqa: E731
+        rows = count(relation)
+        return cls(relation, columns, new_rows, rows, rows if new_rows == relation else count(new_rows))
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, source: str, staged: str, pending: list[str]) -> str:
     """The relation of the staged rows to evaluate: the whole table when every file is pending,
-    else the pending files' rows copied once (29 rules then scan a few thousand rows, not millions)."""
-    if not _staged_columns(con, staged):
-        return staged
+    else the pending files' rows copied once (29 rules then scan a few thousand rows, not millions;
+    none at all when none of the source's files is pending)."""
+    if not pending:
+        con.execute(f"create or replace temp table _new_{source} as select * from {staged} limit 0")
+        return f"_new_{source}"
     counts = con.execute(
         f"select count(distinct s.file_sha256), count(distinct p.file_sha256) from {staged} as s "
         "left join quality.pending_files as p "
@@ -259,6 +289,26 @@ def _new_rows(con: duckdb.DuckDBPyConnection, source: str, staged: str) -> str:
         f"on p.source = '{source}' and p.file_sha256 is not distinct from s.file_sha256"
     )
     return f"_new_{source}"
+
+
+def _with_totals(con: duckdb.DuckDBPyConnection, results: list[RuleResult]) -> list[RuleResult]:
+    """Each evaluated rule's rows failing over every staged file, and the first of them by
+    position, from quality.row_issues in one query (not two per rule)."""
+    totals = {
+        rule: (count, sample)
+        for rule, count, sample in con.execute(
+            f"""
+            select rule, count(*),
+                   list(source_file || ':' || row_number order by source_file, row_number)[1:{SAMPLE_SIZE}]
+            from quality.row_issues group by rule
+            """
+        ).fetchall()
+    }
+    return [
+        r if r.error else replace(r, rows_failed=totals.get(r.rule.code, (0, []))[0],
+                                  sample_rows=list(totals.get(r.rule.code, (0, []))[1]))
+        for r in results
+    ]  # fmt: skip
 
 
 def mark_evaluated(con: duckdb.DuckDBPyConnection) -> int:
@@ -280,37 +330,26 @@ def mark_evaluated(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _evaluate_one(
-    con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path, pending: list[str], new_rows: str
+    con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path, pending: list[str], staged: _StagedRows
 ) -> RuleResult:
-    staged = STAGED_MODELS[rule.source]
+    """The rule's issues among the rows evaluated now, inserted into quality.row_issues; its totals
+    over every staged row are filled in after (_with_totals)."""
     try:
-        columns = _staged_columns(con, staged)
-        if not columns:
-            raise LookupError(f"{staged} does not exist: run the dbt staging models first")
-        rows_checked = con.execute(f"select count(*) from {staged}").fetchall()[0][0]
-        rows_checked_now = con.execute(f"select count(*) from {new_rows}").fetchall()[0][0]
+        if not staged.columns:
+            raise LookupError(f"{staged.relation} does not exist: run the dbt staging models first")
         if rule.kind == "duplicate_row":
-            relation = _duplicate_rows_relation(rule, raw_dir, new_rows, pending)
+            relation = _duplicate_rows_relation(rule, raw_dir, staged.new_rows, pending)
             select = _issue_select(
-                rule, relation, columns | {"first_row_number"}, "row_number > first_row_number"
+                rule, relation, staged.columns | {"first_row_number"}, "row_number > first_row_number"
             )
         else:
-            select = _issue_select(rule, new_rows, columns, f"coalesce(({rule.unexpected_when}), false)")
-        before = con.execute("select count(*) from quality.row_issues").fetchall()[0][0]
-        con.execute(f"insert into quality.row_issues {select}")
-        after = con.execute("select count(*) from quality.row_issues").fetchall()[0][0]
-        rows_failed = con.execute(
-            "select count(*) from quality.row_issues where rule = ?", [rule.code]
-        ).fetchall()[0][0]
-        sample = con.execute(
-            "select source_file || ':' || row_number from quality.row_issues "
-            "where rule = ? order by source_file, row_number limit ?",
-            [rule.code, SAMPLE_SIZE],
-        ).fetchall()
+            select = _issue_select(
+                rule, staged.new_rows, staged.columns, f"coalesce(({rule.unexpected_when}), false)"
+            )
+        inserted = con.execute(f"insert into quality.row_issues {select}").fetchall()[0][0]
         return RuleResult(
-            rule, rows_checked, rows_failed, [s[0] for s in sample],
-            rows_checked_now=rows_checked_now, rows_failed_now=after - before,
-        )  # fmt: skip
+            rule, staged.rows, None, [], rows_checked_now=staged.rows_now, rows_failed_now=inserted
+        )
     except (duckdb.Error, KeyError, LookupError) as exc:
         return RuleResult(rule, None, None, [], error=f"{type(exc).__name__}: {exc}")
 
