@@ -69,13 +69,13 @@ def _now() -> str:
 def quality_step(context: dg.AssetExecutionContext, ward: WardResource, gx_worker: GxResource):
     settings = ward.settings
     rules = load_rules()
-    with gx_worker.worker as gx:
-        with connect_build_db(settings) as con:
-            results = evaluate_rules(con, settings.raw_dir, rules)
-            export_rows = record_export_state(con, settings.exports_dir)
-            record_freshness_thresholds(con, settings.freshness_days)
-        # GX validates the rows this run evaluated: a source with no new rows has nothing to show.
-        gx_outcomes, docs = gx.validate(tuple(r.rule for r in results if not r.error and r.rows_checked_now))
+    gx = gx_worker.worker  # ends with the run (GxResource), rendering its Data Docs meanwhile
+    with connect_build_db(settings) as con:
+        results = evaluate_rules(con, settings.raw_dir, rules)
+        export_rows = record_export_state(con, settings.exports_dir)
+        record_freshness_thresholds(con, settings.freshness_days)
+    # GX validates the rows this run evaluated: a source with no new rows has nothing to show.
+    gx_outcomes, docs = gx.validate(tuple(r.rule for r in results if not r.error and r.rows_checked_now))
     errored = {r.rule.code: r.error for r in results if r.error}
     with connect_build_db(settings) as con:
         disagreeing = record_gx_outcomes(con, gx_outcomes)

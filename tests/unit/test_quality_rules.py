@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from ward.quality.evaluate import evaluate_rules, record_gx_outcomes, render_reason
-from ward.quality.gx_validation import run_gx
+from ward.quality.gx_validation import GxWorker, run_gx
 from ward.quality.rules import STAGED_MODELS, load_rules
 from ward.sources import SOURCES
 
@@ -201,3 +201,19 @@ def test_a_rule_that_cannot_run_is_an_error_not_a_pass(tmp_path):
 def test_reason_template_rejects_unknown_columns():
     with pytest.raises(KeyError):
         render_reason("{no_such_column}", {"full_name"})
+
+
+def test_the_build_file_is_free_once_gx_answers_and_its_pages_follow(evaluated, tmp_path):
+    """The worker answers once it has closed its connections; it renders the Data Docs while the
+    run goes on (a writer can take the build file at once), and closing waits for the pages."""
+    results, _, _ = evaluated
+    build_db = tmp_path / "build.duckdb"
+    worker = GxWorker(build_db, tmp_path / "quality3")
+    outcomes, docs = worker.validate(tuple(r.rule for r in results.values()))
+    assert {c: o.error for c, o in outcomes.items() if o.error} == {}
+    with duckdb.connect(str(build_db)) as con:  # another process would be refused while GX held it
+        con.execute("create table written_while_gx_renders as select 1 as x")
+    worker.close()
+    assert worker._process.returncode == 0
+    assert Path(docs).is_file()
+    assert any((Path(docs).parent / "validations").rglob("*.html"))

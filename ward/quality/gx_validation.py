@@ -66,20 +66,29 @@ class GxWorker:
     rules run, and validates when `validate` hands it the rules (and the build file is free).
 
     A child process, because GX keeps its DuckDB connections alive past our control (the
-    persisted-connection setting), and the build file must be free for the next writer when it ends.
+    persisted-connection setting), and the build file must be free for the next writer. The child
+    answers once it has validated and closed its connection; it renders the Data Docs pages after,
+    while the run goes on, and `close` waits for them.
     """
+
+    # Rendering a validation's Data Docs pages takes ≈ 0.2 s; a worker still at it after this long
+    # is stopped, and its pages are rendered again by the next validation.
+    DOCS_TIMEOUT = 120
 
     def __init__(self, build_db: Path, context_dir: Path) -> None:
         self.serves = (build_db, context_dir)
         self._context_dir = context_dir
         self._tmp = tempfile.TemporaryDirectory()
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "ward.quality.gx_validation", str(build_db), str(context_dir)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self._stderr = Path(self._tmp.name) / "stderr.txt"
+        with self._stderr.open("w") as stderr:  # a file, not a pipe: nobody reads it while it runs
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "ward.quality.gx_validation", str(build_db), str(context_dir)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
+        self._answered = False
 
     def validate(self, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], str]:
         """Validate every predicate rule; returns outcomes by rule code and the Data Docs path."""
@@ -87,11 +96,18 @@ class GxWorker:
             return {}, str(data_docs_index(self._context_dir))
         spec = Path(self._tmp.name) / "rules.json"
         spec.write_text(json.dumps([asdict(r) for r in rules]))
-        _, stderr = self._process.communicate(f"{spec}\n")
-        if self._process.returncode != 0:
-            tail = (stderr.strip().splitlines() or ["no output"])[-1]
+        try:
+            self._process.stdin.write(f"{spec}\n")
+            self._process.stdin.close()
+            answered = self._process.stdout.readline().strip() == ANSWERED
+        except OSError:  # the child is gone
+            answered = False
+        if not answered:
+            self._process.wait()
+            tail = (self._stderr.read_text().strip().splitlines() or ["no output"])[-1]
             error = f"Great Expectations did not run: {tail}"
             return {r.code: GxOutcome(None, None, error) for r in rules}, ""
+        self._answered = True
         answer = json.loads(spec.with_name(spec.name + ".out").read_text())
         return {code: GxOutcome(**o) for code, o in answer["outcomes"].items()}, answer["docs"]
 
@@ -102,11 +118,19 @@ class GxWorker:
         self.close()
 
     def close(self) -> None:
-        """Stop the child if it is still waiting (nothing to validate), and remove its files."""
+        """Let the child finish its Data Docs pages, or stop it if it is still waiting (nothing to
+        validate); then remove its files."""
         if self._process.poll() is None:
-            self._process.kill()
-            self._process.communicate()
+            if self._answered:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._process.wait(self.DOCS_TIMEOUT)
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
         self._tmp.cleanup()
+
+
+ANSWERED = "answered"  # the child's line once its answer is written and the build file is free
 
 
 _started_with_the_process: GxWorker | None = None
@@ -155,14 +179,20 @@ def _open_context(context_dir: Path):
 
 
 def _run_gx_here(
-    build_db: Path, context_dir: Path, rules: tuple[Rule, ...], context=None
+    build_db: Path, context_dir: Path, rules: tuple[Rule, ...], context=None, answer=None
 ) -> tuple[dict[str, GxOutcome], str]:
+    """Validate, close the connection to the build file, `answer(outcomes, docs)` if given, then
+    render this validation's Data Docs pages; returns the outcomes and the Data Docs index."""
     gx = _import_gx()
     context = context or _open_context(context_dir)
-    source = context.data_sources.add_or_update_sql(
-        name="ward_build", connection_string=f"duckdb:///{build_db}?access_mode=read_only"
-    )
-    outcomes, results = _validate(gx, context, source, rules)
+    with _connections_closed_after():  # the build file is free for the run's next writer after
+        source = context.data_sources.add_or_update_sql(
+            name="ward_build", connection_string=f"duckdb:///{build_db}?access_mode=read_only"
+        )
+        outcomes, results = _validate(gx, context, source, rules)
+    docs = str(data_docs_index(context_dir))
+    if answer is not None:
+        answer(outcomes, docs)
     # Only this run's pages (and the index): rendering every past validation again grows with
     # each run (≈ 0.7 s after forty runs).
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
@@ -171,8 +201,29 @@ def _run_gx_here(
     new_results = [k for k in context.validation_results_store.list_keys() if k.run_id.to_tuple() in run_ids]
     suites = [ExpectationSuiteIdentifier(name=r.suite_name) for r in results]
     context.build_data_docs(resource_identifiers=[*new_results, *suites])
-    docs = data_docs_index(context_dir)
-    return outcomes, str(docs)
+    return outcomes, docs
+
+
+@contextlib.contextmanager
+def _connections_closed_after() -> Iterator[None]:
+    """Every database connection opened inside is closed on leaving. GX keeps its DuckDB connection
+    open (the persisted-connection setting) even after its execution engine is closed, and holds
+    the build file with it; SQLAlchemy's `connect` event, on every engine, names each connection."""
+    import sqlalchemy as sa
+
+    opened = []
+
+    def record(dbapi_connection, _connection_record) -> None:
+        opened.append(dbapi_connection)
+
+    sa.event.listen(sa.engine.Engine, "connect", record)
+    try:
+        yield
+    finally:
+        sa.event.remove(sa.engine.Engine, "connect", record)
+        for connection in opened:
+            with contextlib.suppress(Exception):  # already closed
+                connection.close()
 
 
 def _validate(gx, context, source, rules: tuple[Rule, ...]) -> tuple[dict[str, GxOutcome], list]:
@@ -228,11 +279,15 @@ if __name__ == "__main__":
     context = _open_context(context_dir)
     spec = Path(sys.stdin.readline().strip())
     rules = tuple(Rule(**r) for r in json.loads(spec.read_text()))
-    outcomes, docs = _run_gx_here(build_db, context_dir, rules, context)
-    answer = {"outcomes": {code: asdict(o) for code, o in outcomes.items()}, "docs": docs}
-    spec.with_name(spec.name + ".out").write_text(json.dumps(answer))
-    # The parent waits for this process to end, which frees the build file. Everything is written
-    # and the DuckDB connection only read: skip the interpreter's teardown of GX (≈ 0.7 s).
+
+    def answer(outcomes: dict[str, GxOutcome], docs: str) -> None:
+        result = {"outcomes": {code: asdict(o) for code, o in outcomes.items()}, "docs": docs}
+        spec.with_name(spec.name + ".out").write_text(json.dumps(result))
+        print(ANSWERED, flush=True)  # the parent goes on; the Data Docs are rendered meanwhile
+
+    _run_gx_here(build_db, context_dir, rules, context, answer)
+    # Everything is written and the DuckDB connection closed: skip the interpreter's teardown of
+    # GX (≈ 0.7 s).
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
