@@ -136,6 +136,7 @@ class DbtWorker:
                 self._pending[0]._line(line)
         # The worker ended: whatever it was running is lost, and said so in dbt's own terms.
         code = self._process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)  # removed already, unless it died warming up
         with self._lock:
             lost, self._pending = list(self._pending), deque()
         for invocation in lost:
@@ -164,9 +165,11 @@ def dbt_worker_for_this_run(settings: Settings) -> Iterator[DbtWorker | None]:
     """A warm dbt worker for the run this process makes, ended with it. None (dbt then runs in a
     thread of this process) when the worker cannot start."""
     global _current
+    warm_up = _warm_up_request(settings)
     try:
-        worker = DbtWorker(_warm_up_request(settings))
+        worker = DbtWorker(warm_up)
     except OSError:
+        shutil.rmtree(str(warm_up["scratch"]), ignore_errors=True)
         worker = None
     _current = worker
     try:

@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -84,6 +86,7 @@ def test_a_worker_that_dies_fails_its_invocation_with_the_reason_and_takes_no_mo
     assert code == LOST
     assert "dbt worker process ended" in events[-1]["info"]["msg"]
     assert events[-1]["info"]["level"] == "error"
+    assert not worker.scratch.exists()  # the warm-up's folder goes with it
     assert worker.invoke(["dbt", "show", "--inline", "select 1"], _env(tmp_path), None) is None
 
 
@@ -98,8 +101,10 @@ def test_a_worker_that_cannot_start_leaves_dbt_to_this_process(settings, monkeyp
         raise OSError("no processes left")
 
     monkeypatch.setattr(subprocess, "Popen", no_process)
+    scratch_before = set(Path(tempfile.gettempdir()).glob("ward-dbt-warm-up-*"))
     with dbt_worker_for_this_run(settings) as worker:
         assert worker is None and dbt_worker.current() is None
+    assert set(Path(tempfile.gettempdir()).glob("ward-dbt-warm-up-*")) == scratch_before  # none left
 
 
 def test_dagster_dbt_runs_its_dbt_in_the_runs_worker(worker):
