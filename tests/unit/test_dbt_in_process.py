@@ -9,17 +9,14 @@ import sys
 
 import pytest
 
+from tests.fixtures.dbt_env import data_root_for_dbt
 from ward.private_apis import InProcessDbt
-from ward.settings import DBT_PROJECT_DIR, Settings
+from ward.settings import DBT_PROJECT_DIR
 
 
 @pytest.fixture
 def dbt_env(tmp_path, monkeypatch):
-    settings = Settings(data_dir=tmp_path)
-    settings.build_db_path.parent.mkdir(parents=True)
-    for name, value in settings.dbt_env().items():
-        monkeypatch.setenv(name, value)
-    return settings
+    return data_root_for_dbt(tmp_path, monkeypatch)
 
 
 def _run(args: list[str], log_path=None, cwd=None) -> tuple[int, list[dict]]:

@@ -13,20 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.dbt_env import data_root_for_dbt
 from ward import dbt_worker
 from ward.dbt_worker import LOST, DbtWorker, WorkerDbt, dbt_worker_for_this_run
-from ward.settings import DBT_PROJECT_DIR, Settings
+from ward.settings import DBT_PROJECT_DIR
 
 PROJECT = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
 
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
-    settings = Settings(data_dir=tmp_path)
-    settings.build_db_path.parent.mkdir(parents=True)
-    for name, value in settings.dbt_env().items():
-        monkeypatch.setenv(name, value)
-    return settings
+    return data_root_for_dbt(tmp_path, monkeypatch)
 
 
 @pytest.fixture
