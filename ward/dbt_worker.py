@@ -33,11 +33,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ward.private_apis import LOST, dbt_error_line, run_dbt  # importing it imports no package
+
 if TYPE_CHECKING:
     from ward.settings import Settings
 
 END = "ward_dbt_worker_end"  # the key of the line that ends an invocation's output
-LOST = 2  # the exit code of a dbt invocation whose worker died under it (as InProcessDbt's)
 
 
 class WorkerDbt:
@@ -141,7 +142,7 @@ class DbtWorker:
             lost, self._pending = list(self._pending), deque()
         for invocation in lost:
             message = f"the dbt worker process ended (exit code {code}) during this dbt invocation"
-            invocation._line(_error_line(message))
+            invocation._line(dbt_error_line(message, "DbtWorkerError"))
             invocation._end(LOST)
 
     def close(self) -> None:
@@ -213,18 +214,11 @@ def _warm_up_request(settings: Settings) -> dict[str, object]:
     }
 
 
-def _error_line(message: str) -> bytes:
-    event = {"info": {"name": "DbtWorkerError", "level": "error", "msg": message}, "data": {}}
-    return json.dumps(event).encode() + b"\n"
-
-
 # ---------------------------------------------------------------------------------------------
 # The worker process
 
 
 def _serve(requests, replies) -> None:
-    from ward.private_apis import run_dbt
-
     for raw in requests:
         request = json.loads(raw)
         os.environ.clear()

@@ -323,7 +323,7 @@ def __getattr__(name: str) -> Any:
 
 # dbt reads these from the environment dagster-dbt gives its subprocess; the rest is os.environ.
 _DBT_ENV_PREFIXES = ("DBT_", "DAGSTER_DBT_")
-_LOST = 2  # the return code of a dbt process that crashed
+LOST = 2  # the return code of a dbt process that crashed
 _DBT_PATH_VARIABLES = ("DBT_TARGET_PATH", "DBT_LOG_PATH")
 
 
@@ -360,7 +360,7 @@ class InProcessDbt:
 
     def wait(self, timeout: float | None = None) -> int:
         self._thread.join(timeout)
-        return self.returncode if self.returncode is not None else _LOST
+        return self.returncode if self.returncode is not None else LOST
 
     def poll(self) -> int | None:
         return None if self._thread.is_alive() else self.wait()
@@ -400,11 +400,11 @@ def run_dbt(dbt_args: Sequence[str], out) -> int:
     try:
         result = dbtRunner(callbacks=[forward]).invoke(list(dbt_args))
         if result.exception is not None:
-            out.write(_error_line(f"dbt failed: {result.exception}"))
-        return 0 if result.success else (1 if result.exception is None else _LOST)
+            out.write(dbt_error_line(f"dbt failed: {result.exception}"))
+        return 0 if result.success else (1 if result.exception is None else LOST)
     except BaseException as error:  # reported as a failed dbt run, never lost
-        out.write(_error_line(f"dbt crashed: {type(error).__name__}: {error}"))
-        return _LOST
+        out.write(dbt_error_line(f"dbt crashed: {type(error).__name__}: {error}"))
+        return LOST
     finally:
         release_duckdb()
 
@@ -427,8 +427,9 @@ def release_duckdb() -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
-def _error_line(message: str) -> bytes:
-    event = {"info": {"name": "InProcessDbtError", "level": "error", "msg": message}, "data": {}}
+def dbt_error_line(message: str, name: str = "InProcessDbtError") -> bytes:
+    """A JSON log line dagster-dbt reads as a dbt error: why an invocation failed or was lost."""
+    event = {"info": {"name": name, "level": "error", "msg": message}, "data": {}}
     return json.dumps(event).encode() + b"\n"
 
 

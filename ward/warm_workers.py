@@ -5,7 +5,8 @@ that warm up on the machine's other core while it imports Dagster and loads its 
 - Great Expectations (ward.quality.gx_validation): its imports and file context (≈ 2–3 s, at the
   lowest priority) before the quality step.
 
-Both are idle or gone when the run ends; a run that builds nothing stops them.
+Both are idle when the run ends and are let go: GX's is stopped if it never validated; dbt's ends by
+itself once its input is closed (after its warm-up, when the run built nothing).
 """
 
 from __future__ import annotations

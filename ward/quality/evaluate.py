@@ -192,9 +192,7 @@ def evaluate_rules(
         source: _StagedRows.of(con, source, relation, pending.get(source, []))
         for source, relation in STAGED_MODELS.items()
     }
-    results = _with_totals(
-        con, [_evaluate_one(con, r, raw_dir, pending.get(r.source, []), staged[r.source]) for r in rules]
-    )
+    results = _with_totals(con, [_evaluate_one(con, rule, raw_dir, staged[rule.source]) for rule in rules])
     con.executemany(
         "insert into quality.rule_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null, null)",
         [
@@ -251,6 +249,7 @@ class _StagedRows:
     """A source's staged table as every rule of the source sees it, looked up once per run."""
 
     relation: str  # the staged model
+    pending: list[str]  # the checksums of its files evaluated now
     columns: set[str]  # empty: the table does not exist
     new_rows: str  # the relation of the rows to evaluate (see _new_rows)
     rows: int | None  # all staged rows
@@ -262,11 +261,15 @@ class _StagedRows:
     ) -> _StagedRows:
         columns = _staged_columns(con, relation)
         if not columns:
-            return cls(relation, columns, relation, None, None)
+            return cls(relation, pending, columns, relation, None, None)
         new_rows = _new_rows(con, source, relation, pending)
-        count = lambda relation: con.execute(f"select count(*) from {relation}").fetchall()[0][0]  # noqa: E731
-        rows = count(relation)
-        return cls(relation, columns, new_rows, rows, rows if new_rows == relation else count(new_rows))
+        rows = _count(con, relation)
+        rows_now = rows if new_rows == relation else _count(con, new_rows)
+        return cls(relation, pending, columns, new_rows, rows, rows_now)
+
+
+def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
+    return con.execute(f"select count(*) from {relation}").fetchall()[0][0]
 
 
 def _new_rows(con: duckdb.DuckDBPyConnection, source: str, staged: str, pending: list[str]) -> str:
@@ -304,11 +307,13 @@ def _with_totals(con: duckdb.DuckDBPyConnection, results: list[RuleResult]) -> l
             """
         ).fetchall()
     }
-    return [
-        r if r.error else replace(r, rows_failed=totals.get(r.rule.code, (0, []))[0],
-                                  sample_rows=list(totals.get(r.rule.code, (0, []))[1]))
-        for r in results
-    ]  # fmt: skip
+    with_totals = []
+    for result in results:
+        if not result.error:
+            rows_failed, sample = totals.get(result.rule.code, (0, []))
+            result = replace(result, rows_failed=rows_failed, sample_rows=list(sample))
+        with_totals.append(result)
+    return with_totals
 
 
 def mark_evaluated(con: duckdb.DuckDBPyConnection) -> int:
@@ -330,7 +335,7 @@ def mark_evaluated(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _evaluate_one(
-    con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path, pending: list[str], staged: _StagedRows
+    con: duckdb.DuckDBPyConnection, rule: Rule, raw_dir: Path, staged: _StagedRows
 ) -> RuleResult:
     """The rule's issues among the rows evaluated now, inserted into quality.row_issues; its totals
     over every staged row are filled in after (_with_totals)."""
@@ -338,7 +343,7 @@ def _evaluate_one(
         if not staged.columns:
             raise LookupError(f"{staged.relation} does not exist: run the dbt staging models first")
         if rule.kind == "duplicate_row":
-            relation = _duplicate_rows_relation(rule, raw_dir, staged.new_rows, pending)
+            relation = _duplicate_rows_relation(rule, raw_dir, staged.new_rows, staged.pending)
             select = _issue_select(
                 rule, relation, staged.columns | {"first_row_number"}, "row_number > first_row_number"
             )
