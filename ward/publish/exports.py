@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,17 @@ def _write_table(
         "schema": [{"name": f.name, "type": str(f.type)} for f in table.schema],
         "sha256": _sha256(path),
     }
+
+
+def _ward_entry(table: pa.Table, folder: Path, mart: str, token: str | None, group: str | None) -> dict:
+    return {**_write_table(table, folder, mart, "ward", group), "build_token": token}
+
+
+def _shared_entry(table: pa.Table, key: bytes, folder: Path, mart: str, token: str | None) -> dict:
+    shared_rows, anonymity = shared_form(table, key, mart)
+    written = _write_table(shared_rows, folder, mart, "shared")
+    # k reached (the smallest class of quasi-identifiers) of a person-level mart
+    return {**written, "build_token": token, "anonymity": anonymity}
 
 
 def _write_manifest(
@@ -197,7 +209,10 @@ def export_marts(
     previous, previous_shared = _previous_entries(live, None), _previous_entries(live / "shared", key_id)
     version = new_version_dir(exports_dir, readers_group)
     try:
-        with connect_build_db(settings, build_db, read_only=True) as con:
+        with (
+            connect_build_db(settings, build_db, read_only=True) as con,
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="export") as tiers,
+        ):
             marts = [
                 r[0]
                 for r in con.execute(
@@ -228,15 +243,15 @@ def export_marts(
                     # in a set order: the same mart gives the same bytes (a run with nothing new changes
                     # no export; downstream apps compare checksums)
                     table = con.sql(f"select * from {MARTS_SCHEMA}.{mart} order by all").to_arrow_table()
-                    entry = entry or {
-                        **_write_table(table, version, mart, "ward", readers_group),
-                        "build_token": token,
-                    }
+                    # the two tiers are written at once (Parquet, DuckDB and Arrow leave the GIL);
+                    # the next mart waits, so one mart at a time is held in memory, as before
+                    ward_tier = shared_tier = None
+                    if entry is None:
+                        ward_tier = tiers.submit(_ward_entry, table, version, mart, token, readers_group)
                     if shared and shared_entry is None:
-                        shared_rows, anonymity = shared_form(table, key, mart)
-                        written = _write_table(shared_rows, shared_dir, mart, "shared")
-                        # k reached (the smallest class of quasi-identifiers) of a person-level mart
-                        shared_entry = {**written, "build_token": token, "anonymity": anonymity}
+                        shared_tier = tiers.submit(_shared_entry, table, key, shared_dir, mart, token)
+                    entry = ward_tier.result() if ward_tier else entry
+                    shared_entry = shared_tier.result() if shared_tier else shared_entry
                 files.append(describe_schema(entry, comments.get(mart, {})))
                 report.tables[mart] = entry["rows"]
                 if shared:
