@@ -14,7 +14,6 @@ so does a phase whose dbt project files changed since it last built (a new versi
 one after a delivery was superseded or withdrawn (ward.deliveries.lake: raw/rebuild.json).
 """
 
-import json
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -25,9 +24,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration.resources import (
     DBT_PROJECT,
     WardResource,
+    dbt_manifest,
     dbt_project_fingerprint,
     dbt_target,
-    ensure_dbt_manifest,
 )
 from orchestration.steward import dbt_test_description, model_description
 from ward.build_guard import BuildDatabaseBusy, recover_damaged_build_database
@@ -94,7 +93,6 @@ class WardDbtTranslator(DagsterDbtTranslator):
 
 
 TRANSLATOR = WardDbtTranslator()
-ensure_dbt_manifest()  # the decorators below read it
 
 
 # Models built from the citizens and households snapshots only (dbt_project.yml, _marts__models.yml).
@@ -104,7 +102,7 @@ PERSONS_SOURCES = ("citizens", "households")
 
 @cache
 def persons_keys() -> frozenset[dg.AssetKey]:
-    nodes = json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"].values()
+    nodes = dbt_manifest()["nodes"].values()
     return frozenset(
         TRANSLATOR.get_asset_key(n)
         for n in nodes
@@ -169,7 +167,7 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
     what to store once the phase has succeeded."""
 
     @dbt_assets(
-        manifest=DBT_PROJECT.manifest_path,
+        manifest=dbt_manifest(),
         project=DBT_PROJECT,
         select=select,
         name=name,

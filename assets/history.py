@@ -12,7 +12,7 @@ cannot be one materialisation per dbt node.
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.resources import DBT_PROJECT, WardResource, dbt_target
+from orchestration.resources import WardResource, dbt_manifest, dbt_target
 from ward.duckdb_config import connect_build_db
 from ward.history import clear_as_of, plan_snapshots, record_taken, set_as_of, start_rebuild
 
@@ -56,7 +56,7 @@ def history_snapshots(context: dg.AssetExecutionContext, ward: WardResource, dbt
                 set_as_of(con, day)
             with dbt_target(ward.settings, "history") as target_path:  # no --vars: dbt parses nothing
                 args = ["snapshot", "--select", "path:snapshots"]
-                dbt.cli(args, manifest=DBT_PROJECT.manifest_path, target_path=target_path).wait()
+                dbt.cli(args, manifest=dbt_manifest(), target_path=target_path).wait()
             with connect_build_db(ward.settings) as con:
                 record_taken(con, day, plan.fingerprints[day])
     finally:

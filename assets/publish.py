@@ -19,8 +19,8 @@ from dagster_dbt import DbtCliResource
 from assets.dbt import marts_keys, persons_marts
 from assets.history import SNP_HOUSEHOLDS, SNP_PERSONS
 from orchestration.resources import (
-    DBT_PROJECT,
     WardResource,
+    dbt_manifest,
     dbt_project_fingerprint,
     dbt_target,
 )
@@ -114,7 +114,7 @@ def _stage_docs(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings
     try:
         with dbt_target(settings, "dbt_docs") as target_path:
             invocation = dbt.cli(
-                DOCS_ARGS, manifest=DBT_PROJECT.manifest_path, raise_on_error=False, target_path=target_path
+                DOCS_ARGS, manifest=dbt_manifest(), raise_on_error=False, target_path=target_path
             ).wait()
             if not invocation.is_successful():
                 raise RuntimeError(str(invocation.get_error() or "dbt docs generate failed"))

@@ -16,9 +16,9 @@ from orchestration.checks import build_rule_checks
 from orchestration.freshness import build_freshness_checks, build_freshness_sensor
 from orchestration.jobs import ward_pipeline
 from orchestration.resources import (
-    DBT_PROJECT,
     GxResource,
     WardResource,
+    dbt_manifest,
     dbt_resource,
     give_dbt_its_environment,
 )
@@ -46,7 +46,7 @@ def build_definitions(settings: Settings, loggers: dict | None = None) -> dg.Def
     produced = {key for a in assets for key in a.keys}
     return dg.Definitions(
         # described sources; each delivery as a partition, reported by the steward view
-        assets=[*assets, *external_specs(DBT_PROJECT.manifest_path, produced), delivery_spec],
+        assets=[*assets, *external_specs(dbt_manifest(), produced), delivery_spec],
         asset_checks=[build_rule_checks(), *freshness_checks],
         jobs=[ward_pipeline],
         schedules=[nightly_rebuild],

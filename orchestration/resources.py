@@ -10,12 +10,13 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import orjson
 from dagster_dbt import DbtCliResource, DbtProject
 from pydantic import PrivateAttr
 
@@ -165,6 +166,13 @@ def ensure_dbt_manifest() -> Path:
             check=True,
         )  # fmt: skip
     return manifest
+
+
+@cache
+def dbt_manifest() -> Mapping[str, Any]:
+    """target/manifest.json parsed once per process (orjson, as dagster-dbt reads it: 1.3 MB in
+    ≈ 0.02 s, the json module ≈ 0.17 s), for the dbt assets, their invocations and our own lookups."""
+    return orjson.loads(ensure_dbt_manifest().read_bytes())
 
 
 class WardDbtCliResource(DbtSubprocessesSkipped, DbtCliResource):

@@ -65,11 +65,11 @@ EXTERNAL_VI = {
 }
 
 
-def external_specs(manifest_path, existing_keys) -> list:
+def external_specs(manifest, existing_keys) -> list:
     """AssetSpecs (not materializable) for the dbt sources above that no asset of ours produces."""
     import dagster as dg
 
-    sources = json.loads(manifest_path.read_text())["sources"].values()
+    sources = manifest["sources"].values()
     english = {(n["source_name"], n["name"]): n.get("description") or "" for n in sources}
     return [
         dg.AssetSpec(list(key), description=bilingual(vi, english.get(key) or f"dbt source {'.'.join(key)}."))
