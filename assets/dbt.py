@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.resources import (
@@ -120,6 +121,7 @@ _PHASE_FILES = {
     "dbt_staging": ("models/staging", "macros", "tests"),
     "dbt_downstream": ("models", "macros", "tests", "snapshots", "seeds", "analyses"),
 }
+DBT_PHASES = tuple(_PHASE_FILES)  # in build order
 
 
 def _project_version(settings: Settings, phase: str) -> str:
@@ -128,13 +130,11 @@ def _project_version(settings: Settings, phase: str) -> str:
     return f"{dbt_project_fingerprint(_PHASE_FILES[phase])}:{settings.ward_code}"
 
 
-def project_changed(settings: Settings, phase: str) -> bool:
+def project_changed(settings: Settings, phase: str, con: duckdb.DuckDBPyConnection) -> bool:
     """The dbt project is not the one this phase last built with (a new version of the ward's code):
-    its incremental tables may not fit the new models, so the phase rebuilds whole, once."""
-    if not settings.build_db_path.exists():
-        return False  # the first build is whole anyway
-    with connect_build_db(settings) as con:  # as every connection of this process (one configuration)
-        return not is_unchanged(con, f"{phase}_project", _project_version(settings, phase))
+    its incremental tables may not fit the new models, so the phase rebuilds whole, once. `con`: the
+    build database's (a first build, with none yet, is whole anyway)."""
+    return not is_unchanged(con, f"{phase}_project", _project_version(settings, phase))
 
 
 def _recover_build_database(context: dg.AssetExecutionContext, settings: Settings) -> bool:
@@ -153,12 +153,9 @@ def _recover_build_database(context: dg.AssetExecutionContext, settings: Setting
     return bool(recovered)
 
 
-def _remember_project(settings: Settings, phase: str) -> None:
-    with connect_build_db(settings) as con:
-        store_fingerprint(con, f"{phase}_project", _project_version(settings, phase))
-
-
-_Remember = Callable[[Settings, set[dg.AssetKey]], Callable[[], None]]
+# What a phase stores once it has succeeded, given the settings and the run's selection: called
+# before dbt, it returns the storing, done with the build database's connection after dbt.
+_Remember = Callable[[Settings, set[dg.AssetKey]], Callable[[duckdb.DuckDBPyConnection], None]]
 
 
 def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefinition:
@@ -176,11 +173,13 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
     def phase(context: dg.AssetExecutionContext, dbt: DbtCliResource, ward: WardResource):
         settings = ward.settings
         recovered = name == "dbt_staging" and _recover_build_database(context, settings)
-        changed = project_changed(settings, name)
+        first_build = not settings.build_db_path.exists()  # whole anyway
+        with connect_build_db(settings) as con:  # as every connection of this process (one configuration)
+            changed = not first_build and project_changed(settings, name, con)
+            # A delivery superseded or withdrawn (ward.deliveries.lake): its built rows must go.
+            rebuild = None if first_build else full_rebuild_due(settings, name, con)
         if changed:
             context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
-        # A delivery superseded or withdrawn (ward.deliveries.lake): its built rows must go.
-        rebuild = full_rebuild_due(settings, name)
         if rebuild:
             context.log.info("A delivery was superseded or withdrawn: rebuilding this phase whole")
         full_refresh = is_full_refresh(context) or recovered or changed or bool(rebuild)
@@ -192,11 +191,12 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
             invocation = dbt.cli(args, context=context, target_path=target_path)
             with explain_out_of_memory(settings):  # dbt's out-of-memory error names WARD_MEMORY_LIMIT
                 yield from invocation.stream()
-        on_success()
-        if whole_phase:  # a hand-picked subset vouches for neither the project nor a rebuild
-            _remember_project(settings, name)
-            if rebuild:
-                full_rebuild_done(settings, name, rebuild)
+        with connect_build_db(settings) as con:
+            on_success(con)
+            if whole_phase:  # a hand-picked subset vouches for neither the project nor a rebuild
+                store_fingerprint(con, f"{name}_project", _project_version(settings, name))
+                if rebuild:
+                    full_rebuild_done(settings, name, rebuild, con)
 
     return phase
 
@@ -205,10 +205,9 @@ def _remember_corrections(settings: Settings, selected: set[dg.AssetKey]) -> Cal
     """Staging of every source took the corrections of the raw lake (macros/corrections)."""
     corrections = corrections_fingerprint(settings)
 
-    def store() -> None:
+    def store(con: duckdb.DuckDBPyConnection) -> None:
         if set(staging_keys()) <= selected:
-            with connect_build_db(settings) as con:
-                store_fingerprint(con, CORRECTIONS_CONSUMER, corrections)
+            store_fingerprint(con, CORRECTIONS_CONSUMER, corrections)
 
     return store
 
@@ -217,14 +216,13 @@ def _remember_persons(settings: Settings, selected: set[dg.AssetKey]) -> Callabl
     """The persons models were built from these citizens and households (staged files and issues):
     the exports and the next run's plan trust them only under this fingerprint."""
     if not persons_keys() <= selected:
-        return lambda: None  # not built in this run: what was stored still holds
+        return lambda con: None  # not built in this run: what was stored still holds
     with connect_build_db(settings) as con:
         persons = input_fingerprint(con, PERSONS_SOURCES)
         store_fingerprint(con, PERSONS_CONSUMER, None)  # until this build has succeeded
 
-    def store() -> None:
-        with connect_build_db(settings) as con:
-            store_fingerprint(con, PERSONS_CONSUMER, persons)
+    def store(con: duckdb.DuckDBPyConnection) -> None:
+        store_fingerprint(con, PERSONS_CONSUMER, persons)
 
     return store
 

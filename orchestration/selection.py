@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import duckdb
 
-from assets.dbt import PERSONS_SOURCES, persons_keys, project_changed, staging_key
+from assets.dbt import DBT_PHASES, PERSONS_SOURCES, persons_keys, project_changed, staging_key
 from assets.ingest import DELIVERIES_KEY, LANDING_KEYS
 from ward.build_state import (
     CORRECTIONS_CONSUMER,
@@ -74,10 +74,12 @@ def plan_run(
 ) -> RunPlan:
     """The run's asset selection. `assets_defs`: the code location's (the dependency graph);
     `instance`: Dagster's record of what was materialized when (what an unfinished run left behind)."""
-    whole = _why_everything(settings, full_refresh)
-    if whole:
-        return RunPlan(None, [whole], SOURCES)
+    if full_refresh or not settings.build_db_path.exists():
+        return RunPlan(None, ["full refresh" if full_refresh else "first build"], SOURCES)
     with connect_build_db(settings) as con:  # as every connection of the run's process (one configuration)
+        whole = _why_everything(settings, con)
+        if whole:
+            return RunPlan(None, [whole], SOURCES)
         new = sorted(untaken_landing_sources(settings) | unstaged_raw_sources(settings, con))
         corrections = corrections_fingerprint(settings)
         if CORRECTIONS_FOLDER in new or not is_unchanged(con, CORRECTIONS_CONSUMER, corrections):
@@ -106,14 +108,10 @@ def plan_run(
     return RunPlan(frozenset(keys), reasons, tuple(new))
 
 
-def _why_everything(settings: Settings, full_refresh: bool) -> str | None:
-    if full_refresh:
-        return "full refresh"
-    if not settings.build_db_path.exists():
-        return "first build"
-    if full_rebuild_due(settings, "dbt_staging") or full_rebuild_due(settings, "dbt_downstream"):
+def _why_everything(settings: Settings, con: duckdb.DuckDBPyConnection) -> str | None:
+    if any(full_rebuild_due(settings, phase, con) for phase in DBT_PHASES):
         return "a delivery was superseded or withdrawn"
-    if project_changed(settings, "dbt_staging") or project_changed(settings, "dbt_downstream"):
+    if any(project_changed(settings, phase, con) for phase in DBT_PHASES):
         return "the dbt project changed since the last build"
     return None
 

@@ -216,31 +216,32 @@ def test_release_and_withdraw_move_the_delivery_and_are_audited(settings: Settin
 
 def test_a_rebuild_request_lasts_until_phase_two_has_rebuilt_for_it(settings: Settings):
     settings.build_db_path.parent.mkdir(parents=True)
-    with duckdb.connect(str(settings.build_db_path)) as con:
-        con.execute("create schema staging")
-        con.execute("create table staging.stg_landing__citizens as select 'gone' as file_sha256")
+    con = duckdb.connect(str(settings.build_db_path))
+    con.execute("create schema staging")
+    con.execute("create table staging.stg_landing__citizens as select 'gone' as file_sha256")
     settings.raw_source_dir("citizens").mkdir(parents=True)
-    assert lake.full_rebuild_due(settings, "dbt_staging") == "files gone"  # staged rows of a file gone
-    assert lake.full_rebuild_due(settings, "dbt_downstream") is None
-    lake.full_rebuild_done(settings, "dbt_staging", "files gone")
-    assert lake.full_rebuild_due(settings, "dbt_downstream") == "files gone"
-    lake.full_rebuild_done(settings, "dbt_downstream", "files gone")
-    assert lake.full_rebuild_due(settings, "dbt_downstream") is None
+    with con:
+        # staged rows of a file gone
+        assert lake.full_rebuild_due(settings, "dbt_staging", con) == "files gone"
+        assert lake.full_rebuild_due(settings, "dbt_downstream", con) is None
+        lake.full_rebuild_done(settings, "dbt_staging", "files gone", con)
+        assert lake.full_rebuild_due(settings, "dbt_downstream", con) == "files gone"
+        lake.full_rebuild_done(settings, "dbt_downstream", "files gone", con)
+        assert lake.full_rebuild_due(settings, "dbt_downstream", con) is None
 
-    with duckdb.connect(str(settings.build_db_path)) as con:
         con.execute("delete from staging.stg_landing__citizens")
-    lake.request_rebuild(settings, "first")
-    token = lake.full_rebuild_due(settings, "dbt_staging")
-    lake.full_rebuild_done(settings, "dbt_staging", token)
-    lake.request_rebuild(settings, "second, during the run")
-    assert lake.full_rebuild_due(settings, "dbt_downstream") == token
-    lake.full_rebuild_done(settings, "dbt_downstream", token)
-    assert lake.rebuild_token(settings)  # the second request waits for the next run
-    assert json.loads(lake.rebuild_path(settings).read_text())["requests"] == [
-        "first",
-        "second, during the run",
-    ]
-    assert lake.full_rebuild_due(settings, "dbt_staging") == lake.rebuild_token(settings)
+        lake.request_rebuild(settings, "first")
+        token = lake.full_rebuild_due(settings, "dbt_staging", con)
+        lake.full_rebuild_done(settings, "dbt_staging", token, con)
+        lake.request_rebuild(settings, "second, during the run")
+        assert lake.full_rebuild_due(settings, "dbt_downstream", con) == token
+        lake.full_rebuild_done(settings, "dbt_downstream", token, con)
+        assert lake.rebuild_token(settings)  # the second request waits for the next run
+        assert json.loads(lake.rebuild_path(settings).read_text())["requests"] == [
+            "first",
+            "second, during the run",
+        ]
+        assert lake.full_rebuild_due(settings, "dbt_staging", con) == lake.rebuild_token(settings)
 
 
 def test_the_ledger_takes_the_new_statuses(settings: Settings):

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import duckdb
 
-from ward.duckdb_config import connect_build_db
 from ward.ingest.ledger import LedgerRow
 from ward.ingest.permissions import make_private, private_dir
 from ward.settings import Settings
@@ -142,29 +141,25 @@ def rebuild_token(settings: Settings) -> str | None:
     return str(_read_request(path).get("token") or "unreadable")
 
 
-def staged_files_gone(settings: Settings) -> bool:
+def staged_files_gone(settings: Settings, con: duckdb.DuckDBPyConnection) -> bool:
     """A staged table holds rows of a file no longer in `raw/<source>/` (moved aside, or removed by
     hand): staging must be rebuilt whole even without a request."""
     from ward.quality.rules import STAGED_MODELS
 
-    if not settings.build_db_path.exists():
-        return False
-    with connect_build_db(settings) as con:
-        for source, relation in STAGED_MODELS.items():
-            raw = {p.stem for p in settings.raw_source_dir(source).glob("*.parquet")}
-            try:
-                staged = {
-                    r[0] for r in con.execute(f"select distinct file_sha256 from {relation}").fetchall()
-                }
-            except duckdb.CatalogException:
-                continue
-            if staged - raw - {None}:
-                return True
+    for source, relation in STAGED_MODELS.items():
+        raw = {p.stem for p in settings.raw_source_dir(source).glob("*.parquet")}
+        try:
+            staged = {r[0] for r in con.execute(f"select distinct file_sha256 from {relation}").fetchall()}
+        except duckdb.CatalogException:
+            continue
+        if staged - raw - {None}:
+            return True
     return False
 
 
-def full_rebuild_due(settings: Settings, phase: str) -> str | None:
-    """Why the dbt phase `phase` must rebuild whole for the deliveries (None: it need not).
+def full_rebuild_due(settings: Settings, phase: str, con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the dbt phase `phase` must rebuild whole for the deliveries (None: it need not); `con`:
+    the build database's.
 
     Staging: a rebuild request, or staged rows of a file gone from the lake. Phase 2: the request
     staging last rebuilt whole for (until phase 2 succeeds after it), else a pending request."""
@@ -174,21 +169,16 @@ def full_rebuild_due(settings: Settings, phase: str) -> str | None:
     if phase == "dbt_staging":
         if token:
             return token
-        return "files gone" if staged_files_gone(settings) else None
-    staged = None
-    if settings.build_db_path.exists():
-        with connect_build_db(settings) as con:
-            staged = stored_fingerprint(con, REBUILD_STAGED)
-    return staged or token
+        return "files gone" if staged_files_gone(settings, con) else None
+    return stored_fingerprint(con, REBUILD_STAGED) or token
 
 
-def full_rebuild_done(settings: Settings, phase: str, token: str) -> None:
+def full_rebuild_done(settings: Settings, phase: str, token: str, con: duckdb.DuckDBPyConnection) -> None:
     """After a phase succeeded whole for `token`: staging hands it to phase 2; phase 2 clears the
     request if it is the one staging rebuilt for (a newer one is done by the next run)."""
     from ward.build_state import store_fingerprint
 
-    with connect_build_db(settings) as con:
-        store_fingerprint(con, REBUILD_STAGED, token if phase == "dbt_staging" else None)
+    store_fingerprint(con, REBUILD_STAGED, token if phase == "dbt_staging" else None)
     if phase != "dbt_staging" and rebuild_token(settings) == token:
         with contextlib.suppress(FileNotFoundError):
             rebuild_path(settings).unlink()
