@@ -176,8 +176,9 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
         first_build = not settings.build_db_path.exists()  # whole anyway
         with connect_build_db(settings) as con:  # as every connection of this process (one configuration)
             changed = not first_build and project_changed(settings, name, con)
-            # A delivery superseded or withdrawn (ward.deliveries.lake): its built rows must go.
-            rebuild = None if first_build else full_rebuild_due(settings, name, con)
+            # A delivery superseded or withdrawn (ward.deliveries.lake): its built rows must go (a
+            # first build clears a pending request too).
+            rebuild = full_rebuild_due(settings, name, con)
         if changed:
             context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
         if rebuild:
