@@ -1,6 +1,6 @@
 """`python -m bench.incremental --people 1000000`: what a daily extract costs against a full rebuild.
 
-In one process, on one generated ward (figures to bench/results/incremental-<people>.json):
+On one generated ward (figures to bench/results/incremental-<people>.json):
 1. first build: the whole pipeline on the generated landing folder;
 2. daily extract: a new service-record file changing 1% of the dossiers (their latest delivered
    version moved on to "Đã trả kết quả" the next day), then an incremental run;
@@ -8,7 +8,7 @@ In one process, on one generated ward (figures to bench/results/incremental-<peo
    does): the baseline the daily run is compared with (ratio = daily / full rebuild);
 4. monthly snapshot: a new citizens snapshot, the latest one with 1% of the people changed (phone),
    then an incremental run, compared with the same full rebuild.
-Each run is `ward run` in a process of its own (see _run). Run by hand; never in tests. Machines are
+Each run is `ward run` in a process of its own (bench.run.run_ward). Run by hand; never in tests. Machines are
 noisy: compare the ratios, not the seconds.
 """
 
@@ -16,56 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 from datetime import date, timedelta
 
 import duckdb
 
-from bench.memory import run_sampled, ward_command
-from bench.run import BENCH_KEY, RESULTS, new_data_root
-from ward.cli.instance import use_ward_instance
-from ward.settings import ENV_DATA_DIR, ENV_SHARED_KEY, Settings
+from bench.run import RESULTS, new_data_root, run_ward
+from ward.settings import Settings
 from ward.sources import SOURCES
 
 SHARE = 0.01
-
-
-def _run(settings: Settings, full_refresh: bool = False) -> dict:
-    """One `ward run` (`--full-refresh` for the baseline) as its own process, as a steward, the
-    city runner or cron starts it: no import, dbt parse or cache is shared with the run before it,
-    and nothing of the bench runs inside it.
-
-    `process_seconds` is that process from start to exit (imports, definitions, the run, the
-    summary); `seconds` the run as Dagster recorded it (run start to end), and `steps` each step's
-    time from the same record; `peak_rss_mib` the process tree's (its dbt and GX workers included).
-
-    Each run starts once what earlier steps wrote is on disk (`os.sync()`, untimed), so that no run
-    is timed while the gigabytes of the run before it are still being written back.
-    """
-    os.sync()  # the previous run's gigabytes reach the disk first: runs are hours apart in a ward
-    env = {**os.environ, ENV_DATA_DIR: str(settings.data_dir), ENV_SHARED_KEY: BENCH_KEY}
-    args = ("run", "--full-refresh") if full_refresh else ("run",)
-    log = settings.data_dir / f"bench-{'full' if full_refresh else 'run'}.log"
-    sampled = run_sampled(ward_command(*args), env, log, interval=0.05)
-    return {**_recorded_run(settings), "process_seconds": sampled["seconds"],
-            "exit_code": sampled["exit_code"], "peak_rss_mib": sampled["peak_rss_mib"]}  # fmt: skip
-
-
-def _recorded_run(settings: Settings) -> dict:
-    """The latest run of the data root, from Dagster's own record of it."""
-    import dagster as dg
-
-    use_ward_instance(settings)
-    with dg.DagsterInstance.get() as instance:
-        run = instance.get_runs(limit=1)[0]
-        stats = instance.get_run_stats(run.run_id)
-        steps = instance.get_run_step_stats(run.run_id)
-    return {
-        "seconds": round(stats.end_time - stats.start_time, 2),
-        "success": run.status == dg.DagsterRunStatus.SUCCESS,
-        "steps": {s.step_key: round(s.end_time - s.start_time, 2) for s in steps if s.end_time},
-    }
 
 
 def _raw(settings: Settings, source: str) -> str:
@@ -133,17 +93,17 @@ def bench(people: int, keep: bool) -> dict:
     data_dir = settings.data_dir
     result: dict = {"people": people, "share_changed": SHARE}
     generate_ward(data_dir, people=people)
-    result["first_build"] = _run(settings)
+    result["first_build"] = run_ward(settings)
 
     day = _latest_extract(settings, "service_records") + timedelta(days=1)
     result["daily_extract_rows"] = write_daily_service_extract(settings, day)
-    result["daily_extract"] = _run(settings)
+    result["daily_extract"] = run_ward(settings)
 
-    result["full_rebuild"] = _run(settings, full_refresh=True)
+    result["full_rebuild"] = run_ward(settings, full_refresh=True)
 
     day = _latest_extract(settings, "citizens") + timedelta(days=30)
     result["monthly_snapshot_rows"] = write_monthly_citizens_snapshot(settings, day)
-    result["monthly_snapshot"] = _run(settings)
+    result["monthly_snapshot"] = run_ward(settings)
     full = result["full_rebuild"]
     for case, run in (("daily", result["daily_extract"]), ("monthly", result["monthly_snapshot"])):
         result[f"ratio_{case}_to_full_rebuild"] = round(run["seconds"] / full["seconds"], 3)

@@ -58,13 +58,18 @@ def ward_command(*args: str) -> list[str]:
 
 
 def run_sampled(
-    command: list[str], env: dict[str, str], log_path: Path, interval: float = 0.2
+    command: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    interval: float = 0.2,
+    timeline: list[tuple[float, int]] | None = None,
 ) -> dict[str, float | int]:
     """Run `command` as its own process (as a user starts it: nothing of the bench process is
     counted), sampling the RSS of it and its children; output to `log_path`.
 
     Returns seconds (wall), peak_rss_mib (the largest sum over the process tree at one sample) and
-    exit_code.
+    exit_code. `timeline`, if given, receives every sample as (epoch seconds, RSS bytes), so that
+    the peaks can be told apart by what the process was doing (bench.run.recorded_run: by step).
     """
     started = time.perf_counter()
     peak = 0
@@ -72,7 +77,10 @@ def run_sampled(
         child = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         root = psutil.Process(child.pid)
         while child.poll() is None:
-            peak = max(peak, tree_rss(root))
+            rss = tree_rss(root)
+            peak = max(peak, rss)
+            if timeline is not None:
+                timeline.append((time.time(), rss))
             time.sleep(interval)
     return {
         "seconds": round(time.perf_counter() - started, 2),

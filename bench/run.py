@@ -1,8 +1,10 @@
 """`make bench` / `python -m bench.run --sizes 60000 1000000`: time and memory per pipeline step.
 
-For each ward size: generate a synthetic ward, run the whole pipeline in-process (as `ward run`
-does), record wall time and peak RSS (process + dbt subprocesses) per Dagster step, then run the
-bare-DuckDB baseline on the same data in the same process and report the ratio. Figures go to
+For each ward size: generate a synthetic ward, run `ward run` on it as its own process (as a steward
+or cron starts it: nothing of the bench's own process, such as the generator's memory, is counted),
+take the run's and each step's wall time from Dagster's record of the run and the peak RSS of the
+process tree (its dbt and GX workers included) while each step ran, then run the bare-DuckDB
+baseline on the same data in the bench's process and report the ratio. Figures go to
 bench/results/pipeline-<size>.json and a Markdown table on stdout. Run by hand; never in tests.
 """
 
@@ -10,43 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.baseline import run_baseline
-from bench.memory import MemorySampler
+from bench.memory import MemorySampler, run_sampled, ward_command
 from ward.cli.instance import use_ward_instance
-from ward.settings import REPO_ROOT, Settings
+from ward.settings import ENV_DATA_DIR, ENV_SHARED_KEY, REPO_ROOT, Settings
 
 RESULTS = REPO_ROOT / "bench" / "results"
 BENCH_KEY = "bench-key-0123456789abcdef"  # the shared tier is written, under a key of no value
 MiB = 1024 * 1024
-
-
-class StepTimer(logging.Handler):
-    """Labels memory samples with the running step and records each step's wall time."""
-
-    def __init__(self, sampler: MemorySampler) -> None:
-        super().__init__()
-        self.sampler = sampler
-        self.started: dict[str, float] = {}
-        self.seconds: dict[str, float] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
-        if event is None or not event.step_key:
-            return
-        if event.event_type_value == "STEP_START":
-            self.started[event.step_key] = time.perf_counter()
-            self.sampler.label = event.step_key
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            self.seconds[event.step_key] = time.perf_counter() - self.started[event.step_key]
-            self.sampler.label = "between steps"
 
 
 def new_data_root(prefix: str) -> Settings:
@@ -62,54 +41,51 @@ def use_data_root(settings: Settings) -> None:
     use_ward_instance(settings)
 
 
-def run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool = False) -> tuple[bool, float]:
-    """The pipeline in this process as `ward run` runs it (the selection planned from what is new,
-    dbt and GX in workers warmed while the run starts), each step timed by `timer`: (success, seconds)."""
-    from ward.warm_workers import warm_workers
+def run_ward(settings: Settings, full_refresh: bool = False) -> dict:
+    """One `ward run` (`--full-refresh`) as its own process, as a steward, the city runner or cron
+    starts it: no import, dbt parse or cache is shared with the run before it.
 
-    with warm_workers(settings):
-        return _run_job(settings, timer, full_refresh=full_refresh)
+    `process_seconds` is that process from start to exit (imports, definitions, the run, the
+    summary); `seconds` the run as Dagster recorded it (run start to end), `steps` each step's time
+    from the same record and `step_peak_rss_mib` the process tree's peak while the step ran;
+    `peak_rss_mib` the process tree's over the whole process (its dbt and GX workers included).
+
+    Each run starts once what earlier runs wrote is on disk (`os.sync()`, untimed), so that no run
+    is timed while the gigabytes of the run before it are still being written back.
+    """
+    os.sync()  # the previous run's gigabytes reach the disk first: runs are hours apart in a ward
+    env = {**os.environ, ENV_DATA_DIR: str(settings.data_dir), ENV_SHARED_KEY: BENCH_KEY}
+    args = ("run", "--full-refresh") if full_refresh else ("run",)
+    log = settings.data_dir / f"bench-{'full' if full_refresh else 'run'}.log"
+    timeline: list[tuple[float, int]] = []
+    sampled = run_sampled(ward_command(*args), env, log, interval=0.05, timeline=timeline)
+    return {**recorded_run(settings, timeline), "process_seconds": sampled["seconds"],
+            "exit_code": sampled["exit_code"], "peak_rss_mib": sampled["peak_rss_mib"]}  # fmt: skip
 
 
-def _run_job(settings: Settings, timer: StepTimer, *, full_refresh: bool) -> tuple[bool, float]:
-    from ward.long_lived import collect_in_larger_batches, created_for_good
+def recorded_run(settings: Settings, timeline: list[tuple[float, int]]) -> dict:
+    """The latest run of the data root, from Dagster's own record of it; each step's memory peak
+    from the samples (epoch seconds, RSS bytes) taken while it ran."""
+    import dagster as dg
 
-    with created_for_good():
-        import dagster as dg
-
-        from orchestration.definitions import build_definitions
-        from orchestration.selection import plan_run
-        from ward.build_state import FULL_REFRESH_TAG
-
-    @dg.logger
-    def bench_logger(_):
-        log = logging.getLogger("ward.bench")
-        log.handlers, log.propagate = [timer], False
-        log.setLevel(logging.DEBUG)
-        return log
-
-    with created_for_good():  # as `ward run` does (ward.long_lived)
-        defs = build_definitions(settings, loggers={"bench": bench_logger})
-        job = defs.resolve_job_def("ward_pipeline")
-    collect_in_larger_batches()
-    started = time.perf_counter()
+    use_ward_instance(settings)
     with dg.DagsterInstance.get() as instance:
-        assets_defs = defs.get_repository_def().assets_defs_by_key.values()
-        plan = plan_run(settings, assets_defs, instance, full_refresh=full_refresh)
-        if plan.builds_nothing:
-            return True, time.perf_counter() - started
-        run = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"bench": {}}},
-            tags={FULL_REFRESH_TAG: "true"} if full_refresh else None,
-            asset_selection=plan.selection(),
-        )
-    for event in run.all_events:  # a failed run says why (synthetic data: no personal values)
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            print(f"{event.step_key} failed: {error.message if error else '?'}"[:600], file=sys.stderr)
-    return run.success, time.perf_counter() - started
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_stats(run.run_id)
+        steps = [s for s in instance.get_run_step_stats(run.run_id) if s.start_time and s.end_time]
+    return {
+        "seconds": round(stats.end_time - stats.start_time, 2),
+        "success": run.status == dg.DagsterRunStatus.SUCCESS,
+        "steps": {s.step_key: round(s.end_time - s.start_time, 2) for s in steps},
+        "step_peak_rss_mib": {s.step_key: _peak_mib(timeline, s.start_time, s.end_time) for s in steps},
+    }
+
+
+def _peak_mib(timeline: list[tuple[float, int]], start: float, end: float) -> int:
+    """The peak of the samples taken while the step ran; a step shorter than the sampling interval
+    gets the next sample's."""
+    after = next((rss for at, rss in timeline if at > end), 0)
+    return round(max((rss for at, rss in timeline if start <= at <= end), default=after) / MiB)
 
 
 def bench_size(people: int, keep: bool) -> dict:
@@ -123,15 +99,17 @@ def bench_size(people: int, keep: bool) -> dict:
         sampler.label = "generate"
         generate_ward(data_dir, people=people)
         result["generate_seconds"] = time.perf_counter() - started
-
-        timer = StepTimer(sampler)
-        result["pipeline_success"], result["pipeline_seconds"] = run_job(settings, timer)
-
+        sampler.label = "between"
+        run = run_ward(settings)
         sampler.label = "baseline"
         result["baseline"] = run_baseline(settings.raw_dir, data_dir / "baseline")
+    result["pipeline_success"] = run["success"] and run["exit_code"] == 0
+    result["pipeline_seconds"] = run["seconds"]
+    result["pipeline_process_seconds"] = run["process_seconds"]
+    result["pipeline_peak_rss_mib"] = run["peak_rss_mib"]
     result["steps"] = {
-        step: {"seconds": round(seconds, 2), "peak_rss_mib": round(sampler.peaks.get(step, 0) / MiB)}
-        for step, seconds in timer.seconds.items()
+        step: {"seconds": seconds, "peak_rss_mib": run["step_peak_rss_mib"][step]}
+        for step, seconds in run["steps"].items()
     }
     result["generate_peak_rss_mib"] = round(sampler.peaks.get("generate", 0) / MiB)
     result["baseline_peak_rss_mib"] = round(sampler.peaks.get("baseline", 0) / MiB)
@@ -147,7 +125,9 @@ def to_markdown(result: dict) -> str:
     lines = [
         f"### {result['people']:,} residents",
         f"generate {result['generate_seconds']:.1f} s; pipeline {result['pipeline_seconds']:.1f} s "
-        f"(success={result['pipeline_success']}); bare-DuckDB baseline {result['baseline']['total']:.2f} s; "
+        f"(the `ward run` process {result['pipeline_process_seconds']:.1f} s, peak "
+        f"{result['pipeline_peak_rss_mib']} MiB; success={result['pipeline_success']}); "
+        f"bare-DuckDB baseline {result['baseline']['total']:.2f} s; "
         f"ratio {result['ratio_pipeline_to_baseline']}×",
         "",
         "| step | seconds | peak RSS (MiB) |",
