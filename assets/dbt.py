@@ -153,15 +153,16 @@ def _recover_build_database(context: dg.AssetExecutionContext, settings: Setting
     return bool(recovered)
 
 
-# What a phase stores once it has succeeded, given the settings and the run's selection: called
-# before dbt, it returns the storing, done with the build database's connection after dbt.
-_Remember = Callable[[Settings, set[dg.AssetKey]], Callable[[duckdb.DuckDBPyConnection], None]]
+# What a phase stores once it has succeeded: called before dbt with the settings, the run's selection
+# and the build database's connection, it returns the storing, done on the connection after dbt.
+_Store = Callable[[duckdb.DuckDBPyConnection], None]
+_Remember = Callable[[Settings, set[dg.AssetKey], duckdb.DuckDBPyConnection], _Store]
 
 
 def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefinition:
     """One dbt phase as a multi-asset: dbt builds the models the run selected (orchestration/selection.py
-    plans the selection) with their tests. `remember(settings, selected)`, called before dbt, returns
-    what to store once the phase has succeeded."""
+    plans the selection) with their tests. `remember(settings, selected, con)`, called before dbt,
+    returns what to store once the phase has succeeded."""
 
     @dbt_assets(
         manifest=dbt_manifest(),
@@ -179,6 +180,7 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
             # A delivery superseded or withdrawn (ward.deliveries.lake): its built rows must go (a
             # first build clears a pending request too).
             rebuild = full_rebuild_due(settings, name, con)
+            on_success = remember(settings, context.selected_asset_keys, con)
         if changed:
             context.log.info("The dbt project changed since this phase was last built: rebuilding it whole")
         if rebuild:
@@ -186,7 +188,6 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
         full_refresh = is_full_refresh(context) or recovered or changed or bool(rebuild)
         args = [*BUILD, "--full-refresh"] if full_refresh else list(BUILD)
         whole_phase = context.selected_asset_keys == set(context.assets_def.keys)
-        on_success = remember(settings, context.selected_asset_keys)
         with dbt_target(settings, name) as target_path:
             # dagster-dbt selects the run's models and tests
             invocation = dbt.cli(args, context=context, target_path=target_path)
@@ -202,7 +203,9 @@ def _dbt_phase(name: str, select: str, remember: _Remember) -> dg.AssetsDefiniti
     return phase
 
 
-def _remember_corrections(settings: Settings, selected: set[dg.AssetKey]) -> Callable[[], None]:
+def _remember_corrections(
+    settings: Settings, selected: set[dg.AssetKey], _con: duckdb.DuckDBPyConnection
+) -> _Store:
     """Staging of every source took the corrections of the raw lake (macros/corrections)."""
     corrections = corrections_fingerprint(settings)
 
@@ -213,14 +216,15 @@ def _remember_corrections(settings: Settings, selected: set[dg.AssetKey]) -> Cal
     return store
 
 
-def _remember_persons(settings: Settings, selected: set[dg.AssetKey]) -> Callable[[], None]:
+def _remember_persons(
+    settings: Settings, selected: set[dg.AssetKey], con: duckdb.DuckDBPyConnection
+) -> _Store:
     """The persons models were built from these citizens and households (staged files and issues):
     the exports and the next run's plan trust them only under this fingerprint."""
     if not persons_keys() <= selected:
         return lambda con: None  # not built in this run: what was stored still holds
-    with connect_build_db(settings) as con:
-        persons = input_fingerprint(con, PERSONS_SOURCES)
-        store_fingerprint(con, PERSONS_CONSUMER, None)  # until this build has succeeded
+    persons = input_fingerprint(con, PERSONS_SOURCES)
+    store_fingerprint(con, PERSONS_CONSUMER, None)  # until this build has succeeded
 
     def store(con: duckdb.DuckDBPyConnection) -> None:
         store_fingerprint(con, PERSONS_CONSUMER, persons)
